@@ -1,0 +1,132 @@
+/**
+ * @module A generic-netlink socket opened through libnl, with raw send/receive of message bytes.
+ * The only place that touches pointers; everything above it sees Uint8Arrays.
+ */
+import { CString, ptr, read, type Pointer } from "bun:ffi";
+import { libnl } from "./libnl.ts";
+
+const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
+const SO_RCVBUF = 8;
+const SO_RCVTIMEO = 20;
+const SO_SNDBUFFORCE = 32;
+const SO_RCVBUFFORCE = 33;
+const SOL_NETLINK = 270;
+const NETLINK_CAP_ACK = 10;
+const NETLINK_EXT_ACK = 11;
+const EINTR = 4;
+const EAGAIN = 11;
+/** libnl's NLE_OBJ_NOTFOUND: the family is not registered (module not loaded). */
+const NLE_OBJ_NOTFOUND = 12;
+
+/** An errno from a socket call, with the call's name. */
+export class SocketError extends Error {
+  override readonly name = "SocketError";
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`${call} failed: errno ${errno}`);
+  }
+}
+
+/** The generic-netlink family is not registered in this kernel. */
+export class FamilyNotFoundError extends Error {
+  override readonly name = "FamilyNotFoundError";
+}
+
+function errno(): number {
+  const location = libnl().libc.__errno_location();
+  return location ? read.i32(location, 0) : 0;
+}
+
+export interface SocketOptions {
+  /** Receive buffer in bytes (forced past rmem_max when the process has CAP_NET_ADMIN). */
+  receiveBuffer?: number;
+  sendBuffer?: number;
+  /** A receive that waits longer than this fails with EAGAIN, so a lost reply never hangs gorb. */
+  receiveTimeoutMs?: number;
+}
+
+export class GenlSocket {
+  private constructor(
+    private sock: Pointer | null,
+    readonly fd: number,
+    readonly familyId: number,
+    readonly localPort: number,
+  ) {}
+
+  /** Opens a socket, connects it and resolves `family` (e.g. "IPVS"). */
+  static open(family: string, options: SocketOptions = {}): GenlSocket {
+    const { nl, genl } = libnl();
+    const sock = nl.nl_socket_alloc();
+    if (!sock) throw new SocketError("nl_socket_alloc", 12);
+    const rc = genl.genl_connect(sock);
+    if (rc < 0) {
+      nl.nl_socket_free(sock);
+      throw new SocketError(`genl_connect (${libnlError(rc)})`, -rc);
+    }
+    const name = Buffer.from(`${family}\0`);
+    const id = genl.genl_ctrl_resolve(sock, ptr(name));
+    if (id < 0) {
+      nl.nl_socket_free(sock);
+      if (-id === NLE_OBJ_NOTFOUND) throw new FamilyNotFoundError(`generic netlink family ${family} is not registered`);
+      throw new SocketError(`genl_ctrl_resolve(${family}) (${libnlError(id)})`, -id);
+    }
+    const socket = new GenlSocket(sock as Pointer, nl.nl_socket_get_fd(sock), id, Number(nl.nl_socket_get_local_port(sock)));
+    socket.configure(options);
+    return socket;
+  }
+
+  private setInt(level: number, option: number, value: number): boolean {
+    const v = new Int32Array([value]);
+    return libnl().libc.setsockopt(this.fd, level, option, ptr(v), 4) === 0;
+  }
+
+  private configure(options: SocketOptions): void {
+    // Error replies carry only the request's header, plus the kernel's explanation when it has one.
+    this.setInt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+    this.setInt(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+    const rcv = options.receiveBuffer ?? 4 * 1024 * 1024;
+    const snd = options.sendBuffer ?? 1024 * 1024;
+    if (!this.setInt(SOL_SOCKET, SO_RCVBUFFORCE, rcv)) this.setInt(SOL_SOCKET, SO_RCVBUF, rcv);
+    if (!this.setInt(SOL_SOCKET, SO_SNDBUFFORCE, snd)) this.setInt(SOL_SOCKET, SO_SNDBUF, snd);
+    const ms = options.receiveTimeoutMs ?? 10_000;
+    const timeval = new BigInt64Array([BigInt(Math.floor(ms / 1000)), BigInt((ms % 1000) * 1000)]);
+    libnl().libc.setsockopt(this.fd, SOL_SOCKET, SO_RCVTIMEO, ptr(timeval), 16);
+  }
+
+  /** Sends one datagram (any number of netlink messages); throws SocketError. */
+  send(bytes: Uint8Array): void {
+    const { libc } = libnl();
+    for (;;) {
+      const n = libc.send(this.fd, ptr(bytes), bytes.length, 0);
+      if (n === bytes.length) return;
+      const e = n < 0 ? errno() : 0;
+      if (e === EINTR) continue;
+      throw new SocketError("send", e || 5);
+    }
+  }
+
+  /** Receives one datagram into `buffer`; returns its length. Throws SocketError (EAGAIN on timeout). */
+  receive(buffer: Uint8Array): number {
+    const { libc } = libnl();
+    for (;;) {
+      const n = libc.recv(this.fd, ptr(buffer), buffer.length, 0);
+      if (n >= 0) return n;
+      const e = errno();
+      if (e === EINTR) continue;
+      throw new SocketError(e === EAGAIN ? "recv (timed out)" : "recv", e);
+    }
+  }
+
+  close(): void {
+    if (this.sock) libnl().nl.nl_socket_free(this.sock);
+    this.sock = null;
+  }
+}
+
+function libnlError(code: number): string {
+  const p = libnl().nl.nl_geterror(code);
+  return p ? new CString(p).toString() : `libnl error ${code}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * @module Kernel errno → an IpvsError a person can act on. Translated once, here; the API maps
+ * the `errno` to an HTTP status elsewhere.
+ */
+import type { IpvsOperation } from "./types.ts";
+
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  ENOMEM: 12,
+  EACCES: 13,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+  ERANGE: 34,
+  EAGAIN: 11,
+  EMSGSIZE: 90,
+  EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  ENOBUFS: 105,
+  ETIMEDOUT: 110,
+} as const;
+export type ErrnoName = keyof typeof Errno;
+
+const NAMES = new Map<number, ErrnoName>(
+  (Object.entries(Errno) as [ErrnoName, number][]).map(([name, n]) => [n, name]),
+);
+
+export function errnoName(errno: number): string {
+  return NAMES.get(errno) ?? `errno ${errno}`;
+}
+
+/** What the errno means for this kind of operation (IPVS reuses errnos with op-specific meaning). */
+export function describeErrno(errno: number, op?: IpvsOperation["op"] | "get" | "connect"): string {
+  const onDestination = op?.endsWith("destination") ?? false;
+  switch (errno) {
+    case Errno.EEXIST:
+      return onDestination ? "the destination already exists in this virtual service" : "the virtual service already exists";
+    case Errno.ESRCH:
+      return "the virtual service does not exist";
+    case Errno.ENOENT:
+      if (onDestination) return "the destination does not exist in this virtual service";
+      if (op === "add-service" || op === "update-service")
+        return "the scheduler or persistence engine is unknown (no such ip_vs_<name> module)";
+      if (op === "connect") return "the ip_vs kernel module is not loaded (modprobe ip_vs)";
+      return "no such object";
+    case Errno.ERANGE:
+      return "a value is out of range (weight must be ≥ 0, lower threshold ≤ upper threshold)";
+    case Errno.EINVAL:
+      return "the kernel rejected the request as invalid (missing attribute, bad address, netmask or tunnel settings)";
+    case Errno.EPERM:
+    case Errno.EACCES:
+      return "permission denied: programming IPVS needs CAP_NET_ADMIN (run as root or grant the capability)";
+    case Errno.EAFNOSUPPORT:
+      return "the address family is not supported (is IPv6 enabled in this kernel?)";
+    case Errno.EPROTONOSUPPORT:
+      return "the protocol is not supported by IPVS (tcp, udp or sctp)";
+    case Errno.EOPNOTSUPP:
+      return "the operation is not supported by this kernel";
+    case Errno.ENOMEM:
+      return "the kernel is out of memory";
+    case Errno.ENOBUFS:
+      return "the netlink receive buffer overflowed; replies were lost";
+    case Errno.EBUSY:
+      return "the object is busy (a sync daemon already runs in that role?)";
+    case Errno.ENODEV:
+      return "no such network interface";
+    case Errno.EMSGSIZE:
+      return "the netlink message is too large";
+    case Errno.ETIMEDOUT:
+      return "the kernel did not answer in time";
+    default:
+      return `the kernel answered ${errnoName(errno)}`;
+  }
+}
+
+/** A failed IPVS operation: errno, its name, a readable sentence, and the kernel's own text if it sent one. */
+export class IpvsError extends Error {
+  override readonly name = "IpvsError";
+  readonly code: string;
+  constructor(
+    readonly errno: number,
+    readonly op?: IpvsOperation["op"] | "get" | "connect",
+    readonly kernelMessage?: string,
+  ) {
+    super(describeErrno(errno, op) + (kernelMessage ? ` (kernel: ${kernelMessage})` : ""));
+    this.code = errnoName(errno);
+  }
+}
+
+/** The IPVS driver could not be opened at all (library, module, privilege). */
+export class IpvsUnavailableError extends Error {
+  override readonly name = "IpvsUnavailableError";
+}
