@@ -1,0 +1,53 @@
+/**
+ * `npm run bench:ipvs [-- --quick]`: bulk IPVS programming in the VM, each phase from a fresh boot
+ * (deleted destinations linger in the kernel and slow later adds). Writes bench/results/ipvs-bulk.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureVmImage, runInVm, REPO_ROOT } from "../../test/kernel/vm.ts";
+
+const quick = process.argv.includes("--quick");
+const services = quick ? 100 : 1000;
+const dests = 10;
+
+async function phase(name: string): Promise<Record<string, number>> {
+  const command = `cd /host && ./node_modules/bun/bin/bun.exe bench/ipvs-bulk/guest.ts ${name} ${services} ${dests}`;
+  const run = await runInVm({ command, share: REPO_ROOT });
+  const line = run.output.split("\n").find((l) => l.startsWith("BENCH "));
+  if (run.exitCode !== 0 || !line) throw new Error(`phase ${name} failed (exit ${run.exitCode}):\n${run.output}\n${run.consoleTail}`);
+  return JSON.parse(line.slice(6)) as Record<string, number>;
+}
+
+const { kernelVersion } = await ensureVmImage();
+console.log(`bench:ipvs — ${services} services × ${dests} destinations, Linux ${kernelVersion} under qemu (TCG)`);
+const ipvsadm = await phase("ipvsadm");
+const pipelined = await phase("pipelined");
+const sequential = await phase("sequential");
+const objects = ipvsadm.objects!;
+const rate = (seconds: number | undefined) => Math.round(objects / (seconds ?? Infinity));
+const result = {
+  objects,
+  kernel: kernelVersion,
+  ipvsadm_restore_per_s: rate(ipvsadm.add_seconds),
+  pipelined_per_s: rate(pipelined.add_seconds),
+  sequential_per_s: rate(sequential.add_seconds),
+  pipelined_ratio: +(ipvsadm.add_seconds! / pipelined.add_seconds!).toFixed(2),
+  sequential_ratio: +(ipvsadm.add_seconds! / sequential.add_seconds!).toFixed(2),
+  pipelined_seconds: +pipelined.add_seconds!.toFixed(3),
+  pipelined_user_ms: Math.round(pipelined.add_user_ms!),
+  pipelined_system_ms: Math.round(pipelined.add_system_ms!),
+  sequential_user_ms: Math.round(sequential.add_user_ms!),
+  sequential_system_ms: Math.round(sequential.add_system_ms!),
+  dump_seconds: +pipelined.dump_seconds!.toFixed(3),
+  dump_user_ms: Math.round(pipelined.dump_user_ms!),
+  dump_system_ms: Math.round(pipelined.dump_system_ms!),
+  ipvsadm_save_seconds: +pipelined.ipvsadm_save_seconds!.toFixed(3),
+  dump_ratio: +(pipelined.ipvsadm_save_seconds! / pipelined.dump_seconds!).toFixed(2),
+  delete_per_s: { ipvsadm: rate(ipvsadm.delete_seconds), pipelined: rate(pipelined.delete_seconds), sequential: rate(sequential.delete_seconds) },
+  failed: (pipelined.failed_adds ?? 0) + (sequential.failed_adds ?? 0) + (pipelined.failed_deletes ?? 0) + (sequential.failed_deletes ?? 0),
+  quick,
+  date: new Date().toISOString(),
+};
+mkdirSync(join(REPO_ROOT, "bench/results"), { recursive: true });
+writeFileSync(join(REPO_ROOT, "bench/results/ipvs-bulk.json"), JSON.stringify(result, null, 2) + "\n");
+console.log(JSON.stringify(result, null, 2));
