@@ -37,6 +37,8 @@ export class KernelIpvs extends BaseIpvs {
   private readonly writer = new MessageWriter(64 * 1024);
   private readonly rx = new Uint8Array(256 * 1024);
   private readonly rxView = new DataView(this.rx.buffer);
+  /** Reused for every reply message: decoders copy out what they keep before the next one. */
+  private readonly reply = new Attributes(this.rxView, 0, 0, "reply");
 
   constructor(private readonly socket: GenlSocket) {
     super();
@@ -136,7 +138,7 @@ export class KernelIpvs extends BaseIpvs {
           done = true;
         } else if (!failure) {
           const { attrsStart, end } = genlPayload(this.rxView, h);
-          visit(new Attributes(this.rxView, attrsStart, end, "reply"));
+          visit(this.reply.reset(this.rxView, attrsStart, end, "reply"));
         }
       });
     }

@@ -8,33 +8,33 @@ import { ZERO_STATS, type Stats } from "../types.ts";
 
 export function decodeStats(stats64: Attributes | undefined, stats32: Attributes | undefined): Stats {
   if (stats64) {
-    const n = (type: number, name: string) => stats64.u64(type, name) ?? 0;
+    const a = stats64;
     return {
-      connections: n(StatsAttr.CONNS, "CONNS"),
-      packetsIn: n(StatsAttr.INPKTS, "INPKTS"),
-      packetsOut: n(StatsAttr.OUTPKTS, "OUTPKTS"),
-      bytesIn: n(StatsAttr.INBYTES, "INBYTES"),
-      bytesOut: n(StatsAttr.OUTBYTES, "OUTBYTES"),
-      connectionsPerSecond: n(StatsAttr.CPS, "CPS"),
-      packetsInPerSecond: n(StatsAttr.INPPS, "INPPS"),
-      packetsOutPerSecond: n(StatsAttr.OUTPPS, "OUTPPS"),
-      bytesInPerSecond: n(StatsAttr.INBPS, "INBPS"),
-      bytesOutPerSecond: n(StatsAttr.OUTBPS, "OUTBPS"),
+      connections: a.u64(StatsAttr.CONNS, "CONNS") ?? 0,
+      packetsIn: a.u64(StatsAttr.INPKTS, "INPKTS") ?? 0,
+      packetsOut: a.u64(StatsAttr.OUTPKTS, "OUTPKTS") ?? 0,
+      bytesIn: a.u64(StatsAttr.INBYTES, "INBYTES") ?? 0,
+      bytesOut: a.u64(StatsAttr.OUTBYTES, "OUTBYTES") ?? 0,
+      connectionsPerSecond: a.u64(StatsAttr.CPS, "CPS") ?? 0,
+      packetsInPerSecond: a.u64(StatsAttr.INPPS, "INPPS") ?? 0,
+      packetsOutPerSecond: a.u64(StatsAttr.OUTPPS, "OUTPPS") ?? 0,
+      bytesInPerSecond: a.u64(StatsAttr.INBPS, "INBPS") ?? 0,
+      bytesOutPerSecond: a.u64(StatsAttr.OUTBPS, "OUTBPS") ?? 0,
     };
   }
   if (stats32) {
-    const n = (type: number, name: string) => stats32.u32(type, name) ?? 0;
+    const a = stats32;
     return {
-      connections: n(StatsAttr.CONNS, "CONNS"),
-      packetsIn: n(StatsAttr.INPKTS, "INPKTS"),
-      packetsOut: n(StatsAttr.OUTPKTS, "OUTPKTS"),
-      bytesIn: stats32.u64(StatsAttr.INBYTES, "INBYTES") ?? 0,
-      bytesOut: stats32.u64(StatsAttr.OUTBYTES, "OUTBYTES") ?? 0,
-      connectionsPerSecond: n(StatsAttr.CPS, "CPS"),
-      packetsInPerSecond: n(StatsAttr.INPPS, "INPPS"),
-      packetsOutPerSecond: n(StatsAttr.OUTPPS, "OUTPPS"),
-      bytesInPerSecond: n(StatsAttr.INBPS, "INBPS"),
-      bytesOutPerSecond: n(StatsAttr.OUTBPS, "OUTBPS"),
+      connections: a.u32(StatsAttr.CONNS, "CONNS") ?? 0,
+      packetsIn: a.u32(StatsAttr.INPKTS, "INPKTS") ?? 0,
+      packetsOut: a.u32(StatsAttr.OUTPKTS, "OUTPKTS") ?? 0,
+      bytesIn: a.u64(StatsAttr.INBYTES, "INBYTES") ?? 0,
+      bytesOut: a.u64(StatsAttr.OUTBYTES, "OUTBYTES") ?? 0,
+      connectionsPerSecond: a.u32(StatsAttr.CPS, "CPS") ?? 0,
+      packetsInPerSecond: a.u32(StatsAttr.INPPS, "INPPS") ?? 0,
+      packetsOutPerSecond: a.u32(StatsAttr.OUTPPS, "OUTPPS") ?? 0,
+      bytesInPerSecond: a.u32(StatsAttr.INBPS, "INBPS") ?? 0,
+      bytesOutPerSecond: a.u32(StatsAttr.OUTBPS, "OUTBPS") ?? 0,
     };
   }
   return ZERO_STATS;

@@ -11,33 +11,55 @@ export class AttributeError extends Error {
 
 const decoder = new TextDecoder();
 
+/** Attribute types above this are skipped (IPVS uses up to 15, extended acks fewer). */
+const MAX_TYPE = 31;
+
 export class Attributes {
-  /** offset and length of the payload of each attribute type seen (last one wins). */
-  private readonly offsets: number[] = [];
-  private readonly lengths: number[] = [];
+  // Fixed tables, reused when the instance is: a dump of 11,000 objects then allocates nothing
+  // per attribute. `stamp` says which entries belong to the current parse.
+  private readonly offsets = new Int32Array(MAX_TYPE + 1);
+  private readonly lengths = new Int32Array(MAX_TYPE + 1);
+  private readonly stamp = new Uint32Array(MAX_TYPE + 1);
+  private generation = 0;
+  private readonly children: (Attributes | undefined)[] = [];
+  private view: DataView;
+  private set: string;
   /** The first problem found, if any. */
   error: AttributeError | undefined;
 
-  constructor(
-    private readonly view: DataView,
-    start: number,
-    end: number,
-    /** Names the attribute set in errors ("service", "destination"...). */
-    private readonly set: string,
-  ) {
+  constructor(view: DataView, start: number, end: number, set: string) {
+    this.view = view;
+    this.set = set;
+    this.parse(start, end);
+  }
+
+  /** Parses another attribute set into this instance (the previous one's values are gone). */
+  reset(view: DataView, start: number, end: number, set: string): this {
+    this.view = view;
+    this.set = set;
+    this.error = undefined;
+    this.parse(start, end);
+    return this;
+  }
+
+  private parse(start: number, end: number): void {
+    const view = this.view;
+    const gen = (this.generation = (this.generation + 1) >>> 0 || 1);
     let at = start;
     while (at + NLA_HDRLEN <= end) {
       const len = view.getUint16(at, true);
       const type = view.getUint16(at + 2, true) & NLA_TYPE_MASK;
       if (len < NLA_HDRLEN || at + len > end) {
-        this.fail(`${set}: attribute ${type} has length ${len}, beyond the ${end - at} bytes left`);
+        this.fail(`${this.set}: attribute ${type} has length ${len}, beyond the ${end - at} bytes left`);
         return;
       }
-      this.offsets[type] = at + NLA_HDRLEN;
-      this.lengths[type] = len - NLA_HDRLEN;
+      if (type <= MAX_TYPE) {
+        this.offsets[type] = at + NLA_HDRLEN;
+        this.lengths[type] = len - NLA_HDRLEN;
+        this.stamp[type] = gen;
+      }
       at += align4(len);
     }
-    if (at < end && end - at < NLA_HDRLEN && at !== end) this.fail(`${set}: ${end - at} trailing bytes`);
   }
 
   private fail(message: string): void {
@@ -45,12 +67,12 @@ export class Attributes {
   }
 
   has(type: number): boolean {
-    return this.offsets[type] !== undefined;
+    return type <= MAX_TYPE && this.stamp[type] === this.generation;
   }
 
   private payload(type: number, size: number, name: string): number | undefined {
-    const at = this.offsets[type];
-    if (at === undefined) return undefined;
+    if (!this.has(type)) return undefined;
+    const at = this.offsets[type]!;
     if (this.lengths[type]! < size) {
       this.fail(`${this.set}: ${name} is ${this.lengths[type]} bytes, expected ${size}`);
       return undefined;
@@ -90,9 +112,8 @@ export class Attributes {
     return at === undefined ? undefined : [this.view.getUint32(at, true), this.view.getUint32(at + 4, true)];
   }
   bytes(type: number): Uint8Array | undefined {
-    const at = this.offsets[type];
-    if (at === undefined) return undefined;
-    return new Uint8Array(this.view.buffer, this.view.byteOffset + at, this.lengths[type]);
+    if (!this.has(type)) return undefined;
+    return new Uint8Array(this.view.buffer, this.view.byteOffset + this.offsets[type]!, this.lengths[type]);
   }
   /** A string, up to its first NUL. */
   string(type: number): string | undefined {
@@ -101,10 +122,13 @@ export class Attributes {
     const nul = raw.indexOf(0);
     return decoder.decode(nul >= 0 ? raw.subarray(0, nul) : raw);
   }
+  /** The nested set of `type`; valid until this instance parses again (it reuses one child per type). */
   nested(type: number, set: string): Attributes | undefined {
-    const at = this.offsets[type];
-    if (at === undefined) return undefined;
-    const inner = new Attributes(this.view, at, at + this.lengths[type]!, set);
+    if (!this.has(type)) return undefined;
+    const at = this.offsets[type]!;
+    const end = at + this.lengths[type]!;
+    const cached = this.children[type];
+    const inner = cached ? cached.reset(this.view, at, end, set) : (this.children[type] = new Attributes(this.view, at, end, set));
     if (inner.error) this.fail(inner.error.message);
     return inner;
   }
