@@ -18,6 +18,9 @@ export interface KernelTierResult extends Counts {
 /** Runs the guest suite in a fresh VM. `before` is a shell snippet run in the guest first. */
 export async function runKernelTier(filter?: string): Promise<KernelTierResult> {
   const { kernelVersion } = await ensureVmImage();
+  // The guest runs the compiled binary, as operators do.
+  const build = Bun.spawnSync([process.execPath, join(REPO_ROOT, "build.ts")], { cwd: REPO_ROOT, stdout: "inherit", stderr: "inherit" });
+  if (build.exitCode !== 0) throw new Error("npm run build failed");
   rmSync(RESULTS, { recursive: true, force: true });
   mkdirSync(RESULTS, { recursive: true });
   const bun = "./node_modules/bun/bin/bun.exe";

@@ -10,7 +10,7 @@
  *   bun test/kernel/vm.ts run '<command>'  run it with the repo at /host,
  *                                          exit with the guest's exit code
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,12 +24,14 @@ const IMAGE_SCRIPT = join(import.meta.dir, "vm-image.sh");
 export const NO_EXIT_CODE = 125;
 
 export interface RunInVmOptions {
-  /** Shell command (busybox sh) run as root in the guest. Any length. */
+  /** Shell command (dash, with busybox applets, iproute2 and ipvsadm on PATH) run as root in the guest. Any length. */
   command: string;
   /** Host folder mounted read-write at /host in the guest (9p). The command starts in /host when given, else in /tmp. */
   share?: string;
   /** Guest RAM in MiB (default 1024; Bun needs more than 512). */
   memMb?: number;
+  /** Virtual CPUs (default 1; under TCG each is one host thread, and the host has 2 cores). */
+  cpus?: number;
   /** Host-side limit for the whole VM run (default 10 minutes). */
   timeoutMs?: number;
   /** Extra qemu user-net options, e.g. "hostfwd=tcp:127.0.0.1:14672-:4672" (the "hostfwd=" prefix may be left out). */
@@ -99,22 +101,35 @@ function pickAccel(): "kvm" | "tcg" {
   return "tcg";
 }
 
-/** Live qemu processes, killed if this process exits first. */
-const live = new Set<Subprocess>();
-let exitHookInstalled = false;
-function track(proc: Subprocess): void {
-  live.add(proc);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on("exit", () => {
-      for (const p of live) p.kill("SIGKILL");
+const hasSetpriv = Bun.which("setpriv") !== null;
+
+/** Live qemu processes and their run folders, cleaned up if this process ends first. */
+const live = new Map<Subprocess, string>();
+let hooksInstalled = false;
+function cleanupNow(): void {
+  for (const [p, dir] of live) {
+    p.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+function track(proc: Subprocess, runDir: string): void {
+  live.set(proc, runDir);
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on("exit", cleanupNow);
+  for (const [sig, num] of [["SIGINT", 2], ["SIGTERM", 15]] as const) {
+    process.on(sig, () => {
+      cleanupNow();
+      // keep the default "die on the signal" unless somebody else handles it
+      if (process.listenerCount(sig) <= 1) process.exit(128 + num);
     });
   }
 }
 
-/** Kill every VM this process started and that is still running. */
+/** Kill every VM this process started and that is still running (their runs resolve with 125). */
 export function killAllVms(): void {
-  for (const p of live) p.kill("SIGTERM");
+  for (const p of live.keys()) p.kill("SIGTERM");
 }
 
 function cleanConsole(text: string, lines: number): string {
@@ -132,10 +147,14 @@ function cleanConsole(text: string, lines: number): string {
 /** Boot the VM, run `command` as root, power off. Several may run at once. */
 export async function runInVm(opts: RunInVmOptions): Promise<RunInVmResult> {
   await ensureVmImage();
-  const cache = vmCacheDir();
-  const kernel = join(cache, "kernel");
-  const initrd = join(cache, "initramfs.cpio");
+  // resolve the symlink once: a concurrent rebuild switches it atomically
+  const image = realpathSync(join(vmCacheDir(), "current"));
+  const kernel = join(image, "kernel");
+  const initrd = join(image, "initramfs.cpio");
 
+  if (opts.share !== undefined && !existsSync(opts.share)) throw new Error(`share does not exist: ${opts.share}`);
+  // qemu's -virtfs option syntax has no escape for ','
+  if (opts.share?.includes(",")) throw new Error(`qemu cannot share a path containing ',': ${opts.share}`);
   const memMb = opts.memMb ?? 1024;
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   // Per-run control folder, shared as 9p tag ctl0 at /run/gorb-vm: carries
@@ -143,6 +162,7 @@ export async function runInVm(opts: RunInVmOptions): Promise<RunInVmResult> {
   // exit status back.
   const runDir = await mkdtemp(join(tmpdir(), "gorb-vm-"));
   const consoleLog = opts.consoleLog ?? join(runDir, "console.log");
+  const outSock = join(runDir, "out.sock");
   await writeFile(join(runDir, "cmd.sh"), `${opts.command}\n`);
 
   const accel = pickAccel();
@@ -156,25 +176,33 @@ export async function runInVm(opts: RunInVmOptions): Promise<RunInVmResult> {
     "-virtfs",
     `local,path=${path},mount_tag=${tag},security_model=none,id=${tag}`,
   ];
-  for (const p of [opts.share, runDir]) {
-    if (p !== undefined && p.includes(",")) throw new Error(`qemu cannot share a path containing ',': ${p}`);
-  }
 
   // Backstop: coreutils timeout kills qemu even if this process dies; the
   // in-process timer below normally fires first. --foreground keeps qemu in
   // our process group, so Ctrl-C reaches it.
   const backstopS = Math.ceil(timeoutMs / 1000) + 15;
+  // setpriv --pdeathsig: if this process dies (even by SIGKILL), timeout gets
+  // SIGTERM and passes it on to qemu; if timeout dies, qemu gets SIGKILL.
+  const deathsig = (sig: string): string[] => (hasSetpriv ? ["setpriv", "--pdeathsig", sig, "--"] : []);
   const argv = [
+    ...deathsig("SIGTERM"),
     "timeout", "--foreground", "-k", "5", String(backstopS),
+    ...deathsig("SIGKILL"),
     "qemu-system-x86_64",
-    "-accel", accel, "-cpu", cpu, "-smp", "1", "-m", String(memMb),
+    "-accel", accel, "-cpu", cpu, "-smp", String(opts.cpus ?? 1), "-m", String(memMb),
     "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
     "-kernel", kernel, "-initrd", initrd,
     // acpi=noirq: skip ACPI PCI interrupt-link setup (AML under TCG costs
     // ~0.15 s per PCI device); virtio uses MSI-X anyway
     "-append", "console=ttyS0 quiet panic=-1 acpi=noirq i8042.noaux i8042.nokbd vmcmdfile=/run/gorb-vm/cmd.sh",
     "-serial", `file:${consoleLog}`, // ttyS0: kernel console
-    "-serial", "stdio", //               ttyS1: the command's output, raw
+    // the command's stdout+stderr: a virtio-serial port (a 16550 UART
+    // manages ~150 KB/s under TCG, this one several MB/s) whose chardev is a
+    // unix socket we listen on. Not "-chardev stdio": its stdin is /dev/null,
+    // that EOF "disconnects" the port and the guest's writes block forever.
+    "-device", "virtio-serial-pci",
+    "-chardev", `socket,id=gout,path=${outSock}`,
+    "-device", "virtserialport,chardev=gout,name=gorb.out",
     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
     "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,romfile=",
     ...(opts.share !== undefined ? virtfs(resolve(opts.share), "host0") : []),
@@ -183,8 +211,31 @@ export async function runInVm(opts: RunInVmOptions): Promise<RunInVmResult> {
 
   const notes: string[] = [];
   let timedOut = false;
-  const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  track(proc);
+  let output = "";
+  const decoder = new TextDecoder();
+  const emit = (chunk: string): void => {
+    if (chunk === "") return;
+    output += chunk;
+    opts.onOutput?.(chunk);
+  };
+  let connected = false;
+  let outClosed!: () => void;
+  const outDone = new Promise<void>((res) => {
+    outClosed = res;
+  });
+  const listener = Bun.listen<undefined>({
+    unix: outSock,
+    socket: {
+      open: () => {
+        connected = true;
+      },
+      data: (_s, bytes) => emit(decoder.decode(bytes, { stream: true })),
+      close: () => outClosed(),
+      error: () => outClosed(),
+    },
+  });
+  const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  track(proc, runDir);
   const timer = setTimeout(() => {
     timedOut = true;
     notes.push(`[vm] timed out after ${timeoutMs} ms; killed qemu`);
@@ -193,47 +244,12 @@ export async function runInVm(opts: RunInVmOptions): Promise<RunInVmResult> {
   }, timeoutMs);
 
   try {
-    let output = "";
-    const decoder = new TextDecoder();
-    const readOut = (async () => {
-      for await (const bytes of proc.stdout) {
-        const chunk = decoder.decode(bytes, { stream: true });
-        if (chunk === "") continue;
-        output += chunk;
-        opts.onOutput?.(chunk);
-      }
-      const rest = decoder.decode();
-      if (rest !== "") {
-        output += rest;
-        opts.onOutput?.(rest);
-      }
-    })();
     const readErr = new Response(proc.stderr).text();
     const status = await proc.exited;
-    await readOut;
+    // the socket closes when qemu exits; give the last bytes a moment
+    if (connected) await Promise.race([outDone, Bun.sleep(2_000)]);
+    emit(decoder.decode());
     const qemuErr = (await readErr).trim();
-
-    // 1. the exit-code file the guest wrote on the control share (0..255)
-    // 2. isa-debug-exit: qemu exits (rc<<1)|1 (0..127)
-    // 3. nothing: 125
-    let exitCode = NO_EXIT_CODE;
-    let reported = false;
-    if (!timedOut) {
-      try {
-        const text = (await readFile(join(runDir, "exit-code"), "utf8")).trim();
-        if (/^\d+$/.test(text)) {
-          exitCode = Number(text);
-          reported = true;
-        }
-      } catch {
-        // not written
-      }
-      if (!reported && proc.signalCode === null && status !== 124 && (status & 1) === 1) {
-        exitCode = status >> 1;
-        reported = true;
-      }
-    }
-    if (!reported) notes.push(`[vm] guest reported no exit code (qemu status ${status}${proc.signalCode ? `, ${proc.signalCode}` : ""})`);
 
     let consoleText = "";
     try {
@@ -241,12 +257,37 @@ export async function runInVm(opts: RunInVmOptions): Promise<RunInVmResult> {
     } catch {
       notes.push(`[vm] no console log at ${consoleLog}`);
     }
+
+    // The guest's /init reports the status twice: the exit-code file on the
+    // control share (0..255), and a VM_EXIT_CODE=N console line. qemu's own
+    // status ((rc<<1)|1 via isa-debug-exit) is not trusted alone: qemu
+    // failing to start also exits 1. Nothing reported (panic, timeout): 125.
+    let exitCode: number | undefined;
+    if (!timedOut) {
+      try {
+        const text = (await readFile(join(runDir, "exit-code"), "utf8")).trim();
+        if (/^\d+$/.test(text)) exitCode = Number(text);
+      } catch {
+        // not written
+      }
+      if (exitCode === undefined) {
+        const marks = [...consoleText.matchAll(/VM_EXIT_CODE=(\d+)/g)];
+        const last = marks.at(-1)?.[1];
+        if (last !== undefined) exitCode = Number(last);
+      }
+    }
+    if (exitCode === undefined) {
+      const how = proc.signalCode ? `signal ${proc.signalCode}` : `status ${status}`;
+      notes.push(`[vm] guest reported no exit code (qemu ${how})`);
+    }
+
     const tail = [cleanConsole(consoleText, 40).trimEnd(), qemuErr && `[qemu] ${qemuErr}`, ...notes]
       .filter((s) => s !== "")
       .join("\n");
-    return { exitCode, output, consoleTail: tail };
+    return { exitCode: exitCode ?? NO_EXIT_CODE, output, consoleTail: tail };
   } finally {
     clearTimeout(timer);
+    listener.stop(true);
     live.delete(proc);
     await rm(runDir, { recursive: true, force: true });
   }
@@ -262,13 +303,12 @@ async function main(args: string[]): Promise<number> {
   }
   if (verb === "run" && rest.length > 0) {
     const started = performance.now();
-    process.on("SIGINT", () => killAllVms());
-    process.on("SIGTERM", () => killAllVms());
     const env = process.env;
     const r = await runInVm({
       command: rest.join(" "),
       share: REPO_ROOT,
       memMb: env.GORB_VM_MEM ? Number(env.GORB_VM_MEM) : undefined,
+      cpus: env.GORB_VM_CPUS ? Number(env.GORB_VM_CPUS) : undefined,
       timeoutMs: env.GORB_VM_TIMEOUT ? Number(env.GORB_VM_TIMEOUT) * 1000 : undefined,
       hostfwd: env.GORB_VM_HOSTFWD,
       consoleLog: env.GORB_VM_CONSOLE,
@@ -282,7 +322,7 @@ async function main(args: string[]): Promise<number> {
   process.stderr.write(
     "usage: bun test/kernel/vm.ts setup\n" +
       "       bun test/kernel/vm.ts run '<shell command>'\n" +
-      "env: GORB_VM_CACHE GORB_VM_MEM GORB_VM_TIMEOUT(s) GORB_VM_HOSTFWD GORB_VM_CONSOLE GORB_VM_ACCEL\n",
+      "env: GORB_VM_CACHE GORB_VM_MEM GORB_VM_CPUS GORB_VM_TIMEOUT(s) GORB_VM_HOSTFWD GORB_VM_CONSOLE GORB_VM_ACCEL\n",
   );
   return 2;
 }

@@ -28,10 +28,10 @@ describe.skipIf(!inVm)("guest", () => {
       return out;
     };
     await run(["-A", "-t", "192.0.2.7:443", "-s", "wrr"]);
-    await run(["-a", "-t", "192.0.2.7:443", "-r", "198.51.100.7:8443", "-g", "-w", "5"]);
+    await run(["-a", "-t", "192.0.2.7:443", "-r", "198.51.100.7:8443", "-m", "-w", "5"]);
     const listing = await run(["-Ln", "-t", "192.0.2.7:443"]);
     expect(listing).toContain("192.0.2.7:443 wrr");
-    expect(listing).toMatch(/198\.51\.100\.7:8443\s+Route\s+5/);
+    expect(listing).toMatch(/198\.51\.100\.7:8443\s+Masq\s+5/);
     await run(["-D", "-t", "192.0.2.7:443"]);
   });
 
