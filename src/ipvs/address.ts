@@ -2,52 +2,82 @@
  * @module IP address text ↔ bytes, and canonical forms (RFC 5952 for IPv6), so every layer
  * compares addresses the same way. Pure.
  */
-import { isIPv4, isIPv6 } from "node:net";
 import type { Family } from "./types.ts";
 
+/** The family of an address, or undefined when the text is none (no DNS names, no zone ids). */
 export function familyOf(address: string): Family | undefined {
-  if (isIPv4(address)) return "inet";
-  if (isIPv6(address)) return "inet6";
+  if (parseIpv4(address, SCRATCH4)) return "inet";
+  if (parseIpv6(address, SCRATCH16)) return "inet6";
   return undefined;
 }
 
-function ipv4Bytes(address: string, out: Uint8Array, offset: number): void {
-  const parts = address.split(".");
-  for (let i = 0; i < 4; i++) out[offset + i] = Number(parts[i]);
+const SCRATCH4 = new Uint8Array(4);
+const SCRATCH16 = new Uint8Array(16);
+
+/**
+ * RFC 4291 text → 16 bytes, without regex or node:net (this sits on the codec's hot path, where
+ * loading node:net alone cost more than encoding 11,000 operations under emulation).
+ */
+function parseIpv6(text: string, out: Uint8Array): boolean {
+  const groups: number[] = [];
+  let gap = -1;
+  let i = 0;
+  const n = text.length;
+  if (n < 2) return false;
+  if (text.charCodeAt(0) === 58 /* : */) {
+    if (text.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+    if (i === n) return fill(groups, gap, out);
+  }
+  while (i < n) {
+    // An embedded IPv4 tail (::ffff:192.0.2.1) supplies the last two groups.
+    const rest = text.indexOf(":", i);
+    const word = rest < 0 ? text.slice(i) : text.slice(i, rest);
+    if (rest < 0 && word.includes(".")) {
+      const v4 = new Uint8Array(4);
+      if (!parseIpv4(word, v4) || groups.length > 6) return false;
+      groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      break;
+    }
+    if (word.length === 0 || word.length > 4) return false;
+    let value = 0;
+    for (let k = 0; k < word.length; k++) {
+      const c = word.charCodeAt(k);
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) return false;
+      value = value * 16 + d;
+    }
+    groups.push(value);
+    if (groups.length > 8) return false;
+    if (rest < 0) break;
+    i = rest + 1;
+    if (i < n && text.charCodeAt(i) === 58) {
+      if (gap >= 0) return false; // a second "::"
+      gap = groups.length;
+      i++;
+      if (i === n) break;
+    } else if (i === n) {
+      return false; // a trailing single ":"
+    }
+  }
+  return fill(groups, gap, out);
 }
 
-function ipv6Bytes(address: string, out: Uint8Array, offset: number): void {
-  let text = address;
-  const zone = text.indexOf("%");
-  if (zone >= 0) text = text.slice(0, zone);
-  let tail: number[] = [];
-  // An embedded IPv4 suffix (::ffff:192.0.2.1) supplies the last 4 bytes.
-  const lastColon = text.lastIndexOf(":");
-  if (text.includes(".", lastColon)) {
-    const v4 = new Uint8Array(4);
-    ipv4Bytes(text.slice(lastColon + 1), v4, 0);
-    tail = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!];
-    text = text.slice(0, lastColon + 1) + "0:0";
-    tail.length = 2;
+function fill(groups: number[], gap: number, out: Uint8Array): boolean {
+  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
+  const missing = 8 - groups.length;
+  let g = 0;
+  for (let k = 0; k < 8; k++) {
+    const value = gap >= 0 && k >= gap && k < gap + missing ? 0 : groups[g++]!;
+    out[2 * k] = value >> 8;
+    out[2 * k + 1] = value & 0xff;
   }
-  const [head = "", rest] = text.split("::") as [string, string | undefined];
-  const headGroups = head ? head.split(":") : [];
-  const restGroups = rest !== undefined && rest !== "" ? rest.split(":") : [];
-  const groups: number[] = new Array(8).fill(0);
-  headGroups.forEach((g, i) => (groups[i] = parseInt(g, 16)));
-  restGroups.forEach((g, i) => (groups[8 - restGroups.length + i] = parseInt(g, 16)));
-  if (tail.length === 2) {
-    groups[6] = tail[0]!;
-    groups[7] = tail[1]!;
-  }
-  for (let i = 0; i < 8; i++) {
-    out[offset + 2 * i] = groups[i]! >> 8;
-    out[offset + 2 * i + 1] = groups[i]! & 0xff;
-  }
+  return true;
 }
 
 /** Dotted-quad → bytes without regex or split (the codec's hot path); false if malformed. */
-function fastIpv4(address: string, out: Uint8Array): boolean {
+function parseIpv4(address: string, out: Uint8Array): boolean {
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -58,7 +88,7 @@ function fastIpv4(address: string, out: Uint8Array): boolean {
       out[part++] = value;
       value = 0;
       digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
+    } else if (c >= 48 && c <= 57 && digits < 3 && !(digits === 1 && value === 0)) {
       value = value * 10 + (c - 48);
       if (value > 255) return false;
       digits++;
@@ -74,12 +104,9 @@ function fastIpv4(address: string, out: Uint8Array): boolean {
 /** Address bytes: 4 for IPv4, 16 for IPv6. Throws on text that is no address. */
 export function addressToBytes(address: string): Uint8Array {
   const v4 = new Uint8Array(4);
-  if (fastIpv4(address, v4)) return v4;
-  if (familyOf(address) === "inet6") {
-    const out = new Uint8Array(16);
-    ipv6Bytes(address, out, 0);
-    return out;
-  }
+  if (parseIpv4(address, v4)) return v4;
+  const v6 = new Uint8Array(16);
+  if (parseIpv6(address, v6)) return v6;
   throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
 }
 

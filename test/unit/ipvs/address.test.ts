@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { isIP } from "node:net";
 import {
   addressToBytes,
   bytesToAddress,
@@ -45,5 +46,28 @@ describe("address", () => {
     expect(ipv4MaskToPrefix(0xffffff00)).toBe(24);
     expect(ipv4MaskToPrefix(0xffffffff)).toBe(32);
     expect(ipv4MaskToPrefix(0)).toBe(0);
+  });
+
+  test("agrees with node:net on which texts are addresses", () => {
+    const samples = [
+      "1.2.3.4", "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "", ":", "::", ":::", "1::", "::1:2",
+      "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1::2::3", "12345::", "g::1",
+      "::ffff:1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4", "1:", ":1", "1:2:3:4:5:6:7:8:",
+      "fe80::1", "FE80::ABCD", "2001:db8::", "2001:db8:::1", " ::1", "::1 ",
+    ];
+    for (const text of samples) {
+      const expected = isIP(text) === 4 ? "inet" : isIP(text) === 6 ? "inet6" : undefined;
+      expect([text, familyOf(text)]).toEqual([text, expected]);
+    }
+  });
+
+  test("IPv6 bytes agree with a reference for random addresses", () => {
+    for (let i = 0; i < 200; i++) {
+      const groups = Array.from({ length: 8 }, () => (Math.random() < 0.4 ? 0 : Math.floor(Math.random() * 65536)));
+      const full = groups.map((g) => g.toString(16)).join(":");
+      const bytes = addressToBytes(full);
+      expect([...bytes]).toEqual(groups.flatMap((g) => [g >> 8, g & 0xff]));
+      expect(addressToBytes(bytesToAddress(bytes, "inet6"))).toEqual(bytes);
+    }
   });
 });
