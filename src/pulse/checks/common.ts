@@ -1,0 +1,48 @@
+/** @module Helpers every checker shares: result constructors, abort wording, target address. */
+import { isIPv6 } from "node:net";
+import { formatDuration } from "../duration.ts";
+import type { PulseSpec } from "../spec.ts";
+import type { CheckResult, CheckTarget } from "../types.ts";
+
+/** Abort reason the scheduler uses when a check outlives `spec.timeoutMs` (same name as AbortSignal.timeout's). */
+export const CHECK_TIMEOUT: unknown = new DOMException("health check timed out", "TimeoutError");
+/** Abort reason when the backend is removed or the pulse stops. */
+export const CHECK_CANCELLED: unknown = new DOMException("health check cancelled", "AbortError");
+
+export function success(start: number): CheckResult {
+  return { ok: true, latencyMs: performance.now() - start };
+}
+
+export function failure(start: number, error: string): CheckResult {
+  return { ok: false, latencyMs: performance.now() - start, error };
+}
+
+/** "timed out after 5s" for a timeout, else "cancelled". */
+export function abortText(signal: AbortSignal, spec: PulseSpec): string {
+  const reason = signal.reason as { name?: unknown } | undefined;
+  return reason?.name === "TimeoutError" ? `timed out after ${formatDuration(spec.timeoutMs)}` : "cancelled";
+}
+
+/** A readable message from whatever a socket or fetch rejected with. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
+
+/** The host actually checked: the spec's override, else the backend's. */
+export function checkHost(target: CheckTarget, spec: PulseSpec): string {
+  return spec.host ?? target.host;
+}
+
+/** The port actually checked: the spec's override, else the backend's. */
+export function checkPort(target: CheckTarget, spec: PulseSpec): number {
+  return spec.port ?? target.port;
+}
+
+/** "host:port", bracketing IPv6 literals (GORB's missing brackets broke every IPv6 check). */
+export function hostPort(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "bun:test";
+import type { HeapItem } from "../../../src/pulse/heap.ts";
+import { Scheduler } from "../../../src/pulse/scheduler.ts";
+import { FakeClock } from "./fake-clock.ts";
+
+interface Item extends HeapItem {
+  readonly name: string;
+}
+const item = (name: string): Item => ({ name, due: 0, heapIndex: -1 });
+
+function setup() {
+  const clock = new FakeClock(0);
+  const fired: [string, number][] = [];
+  const scheduler = new Scheduler<Item>(clock, (i, now) => fired.push([i.name, now]));
+  return { clock, fired, scheduler };
+}
+
+describe("Scheduler", () => {
+  it("fires items at their due times, in order, from a single timer", async () => {
+    const { clock, fired, scheduler } = setup();
+    const items = ["c", "a", "b"].map(item);
+    scheduler.schedule(items[0]!, 300);
+    scheduler.schedule(items[1]!, 100);
+    scheduler.schedule(items[2]!, 200);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(99);
+    expect(fired).toEqual([]);
+    await clock.advance(150);
+    expect(fired).toEqual([["a", 100], ["b", 200]]);
+    await clock.advance(1_000);
+    expect(fired).toEqual([["a", 100], ["b", 200], ["c", 300]]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("re-arms for an item scheduled earlier than the armed timer", async () => {
+    const { clock, fired, scheduler } = setup();
+    scheduler.schedule(item("late"), 1_000);
+    scheduler.schedule(item("early"), 10);
+    await clock.advance(10);
+    expect(fired).toEqual([["early", 10]]);
+    expect(clock.pendingTimers).toBe(1);
+  });
+
+  it("moves a scheduled item instead of duplicating it, and cancel() drops it", async () => {
+    const { clock, fired, scheduler } = setup();
+    const a = item("a");
+    const b = item("b");
+    scheduler.schedule(a, 100);
+    scheduler.schedule(a, 500);
+    scheduler.schedule(b, 200);
+    scheduler.cancel(b);
+    await clock.advance(1_000);
+    expect(fired).toEqual([["a", 500]]);
+    expect(scheduler.size).toBe(0);
+  });
+
+  it("lets onDue reschedule the item it is given", async () => {
+    const clock = new FakeClock(0);
+    const times: number[] = [];
+    const scheduler: Scheduler<Item> = new Scheduler<Item>(clock, (i, now) => {
+      times.push(now);
+      if (times.length < 4) scheduler.schedule(i, now + 100);
+    });
+    scheduler.schedule(item("tick"), 100);
+    await clock.advance(1_000);
+    expect(times).toEqual([100, 200, 300, 400]);
+  });
+
+  it("stop() clears the timer and every item", async () => {
+    const { clock, fired, scheduler } = setup();
+    scheduler.schedule(item("a"), 100);
+    scheduler.stop();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(1_000);
+    expect(fired).toEqual([]);
+  });
+});
