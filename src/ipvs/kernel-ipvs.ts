@@ -11,7 +11,7 @@ import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from "./constants.ts"
 import { Errno, IpvsError, IpvsUnavailableError } from "./errors.ts";
 import type { OperationResult } from "./ipvs.ts";
 import { Attributes } from "./netlink/attributes.ts";
-import { NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from "./netlink/constants.ts";
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from "./netlink/constants.ts";
 import { forEachMessage, genlPayload, readErrorReply } from "./netlink/messages.ts";
 import { MessageWriter } from "./netlink/writer.ts";
 import { encodeOperation } from "./codec/operation.ts";
@@ -90,7 +90,10 @@ export class KernelIpvs extends BaseIpvs {
     return results;
   }
 
-  /** Reads acks until the one for `lastSeq`; failures before it land on their own operation. */
+  /**
+   * Reads acks until the one for `lastSeq`; failures before it land on their own operation. A
+   * plain loop over the datagram (no header objects): this runs once per operation in bulk loads.
+   */
   private collectAcks(
     operations: readonly IpvsOperation[],
     results: OperationResult[],
@@ -98,17 +101,33 @@ export class KernelIpvs extends BaseIpvs {
     firstSeq: number,
     lastSeq: number,
   ): void {
-    let done = false;
-    while (!done) {
+    const view = this.rxView;
+    const span = (lastSeq - firstSeq) >>> 0;
+    for (;;) {
       const n = this.receive(operations[from]!.op);
-      forEachMessage(this.rxView, n, (h) => {
-        if (h.type !== NLMSG_ERROR) return;
-        const index = from + ((h.seq - firstSeq) >>> 0);
-        if (index < from || index >= operations.length || ((h.seq - firstSeq) >>> 0) > ((lastSeq - firstSeq) >>> 0)) return;
-        const reply = readErrorReply(this.rxView, h);
-        if (reply.errno !== 0) results[index] = { ok: false, error: new IpvsError(reply.errno, operations[index]!.op, reply.message) };
-        if (h.seq === lastSeq) done = true;
-      });
+      let at = 0;
+      while (at + NLMSG_HDRLEN <= n) {
+        const length = view.getUint32(at, true);
+        if (length < NLMSG_HDRLEN || at + length > n) throw new IpvsError(Errno.EIO, operations[from]!.op, "truncated netlink reply");
+        const seq = view.getUint32(at + 8, true);
+        const offset = (seq - firstSeq) >>> 0;
+        if (view.getUint16(at + 4, true) === NLMSG_ERROR && offset <= span) {
+          if (view.getInt32(at + NLMSG_HDRLEN, true) !== 0) {
+            const reply = readErrorReply(view, {
+              offset: at,
+              length,
+              type: NLMSG_ERROR,
+              flags: view.getUint16(at + 6, true),
+              seq,
+              pid: view.getUint32(at + 12, true),
+            });
+            const index = from + offset;
+            results[index] = { ok: false, error: new IpvsError(reply.errno, operations[index]!.op, reply.message) };
+          }
+          if (seq === lastSeq) return;
+        }
+        at += (length + 3) & ~3;
+      }
     }
   }
 
