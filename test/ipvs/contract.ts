@@ -57,8 +57,8 @@ async function errnoOf(p: Promise<unknown>): Promise<number> {
   return 0;
 }
 
-/** The configuration fields of a service entry (drops statistics). */
-function config(s: Service): Service {
+/** The configuration fields of a service entry (drops statistics; flags sorted). */
+export function config(s: Service): Service {
   return {
     key: s.key,
     scheduler: s.scheduler,

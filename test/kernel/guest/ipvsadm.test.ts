@@ -6,7 +6,7 @@ import { openKernelIpvs, type KernelIpvs } from "../../../src/ipvs/kernel-ipvs.t
 import { DEFAULT_SCHEDULERS } from "../../../src/ipvs/memory-ipvs.ts";
 import { serviceId, destinationId } from "../../../src/ipvs/keys.ts";
 import type { Destination, Service } from "../../../src/ipvs/types.ts";
-import { dest, service } from "../../ipvs/contract.ts";
+import { config, dest, service } from "../../ipvs/contract.ts";
 import { ipvsadm, parseSave, thresholds } from "./ipvsadm.ts";
 
 let ipvs: KernelIpvs;
@@ -20,14 +20,6 @@ afterAll(async () => {
 });
 
 const sortDest = (ds: readonly Destination[]) => [...ds].sort((a, b) => destinationId(a).localeCompare(destinationId(b)));
-const configOf = (s: Service): Service => ({
-  key: s.key,
-  scheduler: s.scheduler,
-  flags: [...s.flags].sort(),
-  timeout: s.timeout,
-  netmask: s.netmask,
-  persistenceEngine: s.persistenceEngine,
-});
 const destConfig = (d: Destination): Destination => {
   const { family, address, port, forward, weight, tunnel } = d;
   return { family, address, port, forward, weight, upperThreshold: 0, lowerThreshold: 0, ...(tunnel ? { tunnel } : {}) };
@@ -61,7 +53,7 @@ describe("driver → ipvsadm", () => {
     expect([...seen.services.keys()].sort()).toEqual(services.map(([s]) => serviceId(s.key)).sort());
     for (const [s, ds] of services) {
       const entry = seen.services.get(serviceId(s.key))!;
-      expect(configOf(entry.service)).toEqual(configOf(s));
+      expect(config(entry.service)).toEqual(config(s));
       expect(sortDest(entry.destinations)).toEqual(sortDest(ds.map(destConfig)));
     }
     const t = thresholds().get(`${serviceId(services[0]![0].key)} 198.51.100.1:80`);
@@ -95,7 +87,7 @@ describe("ipvsadm → driver", () => {
     expect(table.length).toBe(3);
     for (const { service: s, destinations } of table) {
       const entry = seen.services.get(serviceId(s.key))!;
-      expect(configOf(entry.service)).toEqual(configOf(s));
+      expect(config(entry.service)).toEqual(config(s));
       expect(sortDest(destinations.map(destConfig))).toEqual(sortDest(entry.destinations));
     }
     const web = table.find((t) => serviceId(t.service.key) === "tcp:192.0.2.7:443")!;
