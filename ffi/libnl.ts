@@ -17,8 +17,11 @@ function open<T extends Record<string, { args: readonly FFIType[]; returns: FFIT
   try {
     return dlopen(file, symbols);
   } catch (cause) {
+    const text = String(cause);
+    // Only a missing file is a missing package; anything else (no JIT, a bad symbol) says itself.
+    const missing = /cannot open shared object|no such file|not found/i.test(text);
     throw new NativeLibraryError(
-      `cannot load ${file}: install the Debian package ${debianPackage} (apt-get install ${debianPackage}) — ${String(cause)}`,
+      missing ? `cannot load ${file}: install the Debian package ${debianPackage} (apt-get install ${debianPackage})` : `cannot load ${file}: ${text}`,
     );
   }
 }

@@ -1,10 +1,15 @@
 /**
  * One measured phase, inside the VM (fresh boot each): `bun bench/ipvs-bulk/guest.ts PHASE SERVICES DESTS`.
- * PHASE: ipvsadm (ipvsadm -R), pipelined (one apply() of everything), sequential (one apply per op).
+ * PHASE: ipvsadm (ipvsadm -R), pipelined (one apply() of everything), sequential (one apply per op);
+ * with "-warm" appended, the process first warms the JIT without changing the kernel's table
+ * (encodes the workload into a scratch buffer, applies IPVS_CMD_ZERO and GET_INFO a few thousand
+ * times), to measure a daemon in its steady state rather than a cold process.
  * Prints one JSON line.
  */
 import { openKernelIpvs } from "../../src/ipvs/kernel-ipvs.ts";
 import { workload } from "./workload.ts";
+import { MessageWriter } from "../../src/ipvs/netlink/writer.ts";
+import { encodeOperation } from "../../src/ipvs/codec/operation.ts";
 
 const [phase = "pipelined", servicesArg = "1000", destsArg = "10"] = process.argv.slice(2);
 const w = workload(Number(servicesArg), Number(destsArg));
@@ -40,8 +45,21 @@ if (phase === "ipvsadm") {
   Object.assign(result, { add_seconds: add.seconds, save_seconds: save.seconds, save_lines: save.value.toString().split("\n").length - 1, delete_seconds: del.seconds });
 } else {
   const ipvs = await openKernelIpvs();
+  const warm = phase.endsWith("-warm");
+  if (warm) {
+    const scratch = new MessageWriter();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < w.adds.length; i++) {
+        if (i % 256 === 0) scratch.reset();
+        encodeOperation(scratch, 0, i, 0, w.adds[i]!);
+      }
+    }
+    for (let i = 0; i < 3000; i++) await ipvs.apply([{ op: "zero" }]);
+    await ipvs.apply(Array.from({ length: 3000 }, () => ({ op: "zero" as const })));
+    for (let i = 0; i < 300; i++) await ipvs.info();
+  }
   const apply = async (ops: typeof w.adds) => {
-    if (phase === "pipelined") return ipvs.apply(ops);
+    if (phase.startsWith("pipelined")) return ipvs.apply(ops);
     const out = [];
     for (const op of ops) out.push(...(await ipvs.apply([op])));
     return out;
@@ -50,6 +68,7 @@ if (phase === "ipvsadm") {
   const failedAdds = add.value.filter((r) => !r.ok).length;
   const dump = await timedAsync(() => ipvs.table());
   const dumped = dump.value.reduce((n, t) => n + 1 + t.destinations.length, 0);
+  const dumpAgain = await timedAsync(() => ipvs.table());
   const save = timed(() => ipvsadm(["-Sn"]));
   const del = await timedAsync(() => apply(w.deletes));
   Object.assign(result, {
@@ -61,6 +80,7 @@ if (phase === "ipvsadm") {
     dump_user_ms: dump.userMs,
     dump_system_ms: dump.systemMs,
     dumped_objects: dumped,
+    dump_again_seconds: dumpAgain.seconds,
     ipvsadm_save_seconds: save.seconds,
     delete_seconds: del.seconds,
     failed_deletes: del.value.filter((r) => !r.ok).length,

@@ -73,7 +73,8 @@ export function decodeDestination(a: Attributes, serviceFamily: Family): Destina
   const port = a.u16be(DestAttr.PORT, "PORT");
   if (!addr || port === undefined) throw new TypeError("destination: address or port missing");
   const forward = FORWARD_NAME.get((a.u32(DestAttr.FWD_METHOD, "FWD_METHOD") ?? 0) & ConnFlag.FWD_MASK) ?? "masq";
-  const stats = decodeStats(a.nested(DestAttr.STATS64, "destination stats64"), a.nested(DestAttr.STATS, "destination stats"));
+  const stats64 = a.nested(DestAttr.STATS64, "destination stats64");
+  const stats = decodeStats(stats64, stats64 ? undefined : a.nested(DestAttr.STATS, "destination stats"));
   const base = {
     family,
     address: bytesToAddress(addr, family),

@@ -87,7 +87,8 @@ export function decodeService(a: Attributes): ServiceEntry {
   const [bits = 0] = a.u32pair(SvcAttr.FLAGS, "FLAGS") ?? [];
   const netmask =
     family === "inet" ? ipv4MaskToPrefix(a.u32be(SvcAttr.NETMASK, "NETMASK") ?? 0xffffffff) : (a.u32(SvcAttr.NETMASK, "NETMASK") ?? 128);
-  const stats = decodeStats(a.nested(SvcAttr.STATS64, "service stats64"), a.nested(SvcAttr.STATS, "service stats"));
+  const stats64 = a.nested(SvcAttr.STATS64, "service stats64");
+  const stats = decodeStats(stats64, stats64 ? undefined : a.nested(SvcAttr.STATS, "service stats"));
   if (a.error) throw a.error;
   return {
     key,
