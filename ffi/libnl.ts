@@ -9,7 +9,8 @@ export class NativeLibraryError extends Error {
   override readonly name = "NativeLibraryError";
 }
 
-function open<T extends Record<string, { args: readonly FFIType[]; returns: FFIType }>>(
+/** dlopen with an error that names the Debian package when the library is missing. */
+export function openLibrary<T extends Record<string, { args: readonly FFIType[]; returns: FFIType }>>(
   file: string,
   debianPackage: string,
   symbols: T,
@@ -31,7 +32,7 @@ const { ptr, i32, u32, void: voidType, u64 } = FFIType;
 let cached: ReturnType<typeof load> | undefined;
 
 function load() {
-  const nl = open("libnl-3.so.200", "libnl-3-200", {
+  const nl = openLibrary("libnl-3.so.200", "libnl-3-200", {
     nl_socket_alloc: { args: [], returns: ptr },
     nl_socket_free: { args: [ptr], returns: voidType },
     nl_socket_get_fd: { args: [ptr], returns: i32 },
@@ -39,11 +40,11 @@ function load() {
     nl_socket_set_buffer_size: { args: [ptr, i32, i32], returns: i32 },
     nl_geterror: { args: [i32], returns: ptr },
   });
-  const genl = open("libnl-genl-3.so.200", "libnl-genl-3-200", {
+  const genl = openLibrary("libnl-genl-3.so.200", "libnl-genl-3-200", {
     genl_connect: { args: [ptr], returns: i32 },
     genl_ctrl_resolve: { args: [ptr, ptr], returns: i32 },
   });
-  const libc = open("libc.so.6", "libc6", {
+  const libc = openLibrary("libc.so.6", "libc6", {
     // ssize_t results are read as i32: sizes here stay far below 2 GiB and -1 keeps its sign.
     send: { args: [i32, ptr, u64, i32], returns: i32 },
     recv: { args: [i32, ptr, u64, i32], returns: i32 },
