@@ -1,15 +1,28 @@
-/** @module A fixed-bucket latency histogram (0.01 ms steps up to 10 s) that allocates nothing per sample. */
-const STEP_MS = 0.01;
-const BUCKETS = 1_000_000;
+/**
+ * @module A fixed-bucket latency histogram that allocates nothing per sample: 0.01 ms steps up
+ * to 1 s, then 1 ms steps up to 60 s (under 1 MB in all).
+ */
+const FINE_MS = 0.01;
+const FINE = 100_000; // 0 .. 1 s
+const COARSE = 59_000; // 1 s .. 60 s, 1 ms each
 
 export class Histogram {
-  readonly #counts = new Uint32Array(BUCKETS + 1);
+  readonly #counts = new Uint32Array(FINE + COARSE + 1);
   #n = 0;
   #max = 0;
 
+  #bucket(ms: number): number {
+    if (ms < 1000) return Math.floor(ms / FINE_MS);
+    return Math.min(FINE + COARSE, FINE + Math.floor(ms - 1000));
+  }
+
+  #upper(bucket: number): number {
+    return bucket < FINE ? (bucket + 1) * FINE_MS : 1000 + (bucket - FINE + 1);
+  }
+
   add(ms: number): void {
     const v = ms < 0 ? 0 : ms;
-    this.#counts[Math.min(BUCKETS, Math.floor(v / STEP_MS))]!++;
+    this.#counts[this.#bucket(v)]!++;
     this.#n++;
     if (v > this.#max) this.#max = v;
   }
@@ -24,18 +37,12 @@ export class Histogram {
 
   /** The value below which a fraction `q` of samples fall (bucket upper bound). */
   quantile(q: number): number {
-    const rank = Math.ceil(q * this.#n);
+    const rank = Math.max(1, Math.ceil(q * this.#n));
     let seen = 0;
-    for (let i = 0; i <= BUCKETS; i++) {
+    for (let i = 0; i < this.#counts.length; i++) {
       seen += this.#counts[i]!;
-      if (seen >= rank && seen > 0) return (i + 1) * STEP_MS;
+      if (seen >= rank) return this.#upper(i);
     }
     return 0;
-  }
-
-  reset(): void {
-    this.#counts.fill(0);
-    this.#n = 0;
-    this.#max = 0;
   }
 }

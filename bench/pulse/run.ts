@@ -68,6 +68,8 @@ const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 
 async function scenario(name: string, type: "tcp" | "none", ports: number[], downPort: number, downShare: number) {
   const load0 = loadavg()[0]!;
+  Bun.gc(true);
+  const rssBefore = process.memoryUsage().rss;
   const lateness = new Histogram();
   let measuring = false;
   let ok = 0;
@@ -119,6 +121,7 @@ async function scenario(name: string, type: "tcp" | "none", ports: number[], dow
     cpu_user_share: round(cpu.user / wallUs),
     cpu_system_share: round(cpu.system / wallUs),
     rss_mb: round(rssMax / 2 ** 20, 1),
+    rss_before_backends_mb: round(rssBefore / 2 ** 20, 1),
     lateness_p50_ms: round(lateness.quantile(0.5)),
     lateness_p99_ms: round(lateness.quantile(0.99)),
     lateness_max_ms: round(lateness.max),

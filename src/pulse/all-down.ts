@@ -3,7 +3,7 @@
  * to 0 (`zero`); `keep` restores every configured weight so traffic still flows somewhere (fail
  * open); `one` sets weight 1 on all. Pure.
  */
-import { Type } from "@sinclair/typebox";
+import { Type } from "@sinclair/typebox/type";
 import type { BackendStatus } from "./types.ts";
 
 export const ALL_DOWN_POLICIES = ["zero", "keep", "one"] as const;

@@ -50,8 +50,8 @@ interface Entry extends HeapItem {
   readonly checker: Checker;
   state: MonitorState;
   configured: number | undefined;
-  /** Reused across checks; replaced only after it was aborted (AbortController is one-shot). */
-  controller: AbortController;
+  /** Taken from the pool while a check runs, else null. */
+  controller: AbortController | null;
   running: boolean;
   removed: boolean;
   /** Bound once per backend so a check allocates no callbacks here. */
@@ -59,8 +59,13 @@ interface Entry extends HeapItem {
   readonly reject: (error: unknown) => void;
 }
 
+// Idle controllers kept for reuse: one per backend would cost ~1 KB each for nothing.
+const POOL_LIMIT = 1024;
+
 export class Pulse {
   readonly #entries = new Map<string, Entry>();
+  /** Unaborted AbortControllers of finished checks, reused (AbortController is one-shot once aborted). */
+  readonly #controllers: AbortController[] = [];
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #checkers: Readonly<Record<CheckType, Checker>>;
@@ -101,7 +106,7 @@ export class Pulse {
       checker: this.#checkers[spec.type],
       state: createMonitorState(spec, now),
       configured: configuredWeight,
-      controller: new AbortController(),
+      controller: null,
       running: false,
       removed: false,
       due: 0,
@@ -121,7 +126,7 @@ export class Pulse {
     this.#entries.delete(id);
     entry.removed = true;
     this.#scheduler.cancel(entry);
-    if (entry.running) entry.controller.abort(CHECK_CANCELLED);
+    if (entry.running) entry.controller?.abort(CHECK_CANCELLED);
   }
 
   has(id: string): boolean {
@@ -167,17 +172,18 @@ export class Pulse {
   #due(entry: Entry): void {
     if (entry.running) {
       // The timeout fell due first: abort, and let the checker resolve with its failure.
-      entry.controller.abort(CHECK_TIMEOUT);
+      entry.controller?.abort(CHECK_TIMEOUT);
       return;
     }
     const now = this.#clock.now();
     this.#opts.onLateness?.(now - entry.due);
-    if (entry.controller.signal.aborted) entry.controller = new AbortController();
+    const controller = this.#controllers.pop() ?? new AbortController();
+    entry.controller = controller;
     entry.running = true;
     this.#inflight++;
     this.#scheduler.schedule(entry, now + entry.spec.timeoutMs);
     try {
-      entry.checker(entry.target, entry.spec, entry.controller.signal).then(entry.settle, entry.reject);
+      entry.checker(entry.target, entry.spec, controller.signal).then(entry.settle, entry.reject);
     } catch (error) {
       entry.reject(error);
     }
@@ -185,6 +191,9 @@ export class Pulse {
 
   #settle(entry: Entry, result: CheckResult): void {
     this.#inflight--;
+    const controller = entry.controller;
+    entry.controller = null;
+    if (controller !== null && !controller.signal.aborted && this.#controllers.length < POOL_LIMIT) this.#controllers.push(controller);
     if (entry.removed) {
       if (this.#inflight === 0) this.#idle?.();
       return;

@@ -3,7 +3,8 @@
  * `normalizePulseSpec`, which fills GORB's defaults and refuses bad values with a PulseSpecError
  * naming the field. The caller keeps the user's input to echo it back (GORB echoes verbatim).
  */
-import { Type, type Static } from "@sinclair/typebox";
+// The /type entry: the full index would load the compiler and value modules too (~10 MB RSS).
+import { Type, type Static } from "@sinclair/typebox/type";
 import { formatDuration } from "./duration.ts";
 import {
   readDnsArgs, readHostOverride, readHttpArgs, readPortOverride,

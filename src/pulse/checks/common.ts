@@ -25,11 +25,13 @@ export function abortText(signal: AbortSignal, spec: PulseSpec): string {
 
 /** A readable message from whatever a socket or fetch rejected with. */
 export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string") return err.message;
+  // Runtimes wrap connect errors in generic sentences ("Unable to connect. Is the computer able
+  // to access the url?", "recvmsg ECONNREFUSED"); the code alone says it.
+  if (err.message.includes(code) || /^(unable|failed) to connect/i.test(err.message)) return code;
+  return `${err.message} (${code})`;
 }
 
 /** The host actually checked: the spec's override, else the backend's. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import { Pulse, type PulseUpdate } from "../../../src/pulse/pulse.ts";
 import { normalizePulseSpec } from "../../../src/pulse/spec.ts";
+import { responder } from "./dns-responder.ts";
 import { waitFor } from "./servers.ts";
 
 /** Pulse on the real clock and real checkers against loopback servers that go down and come back. */
@@ -61,6 +62,24 @@ describe("Pulse with real checks", () => {
       expect(await waitFor(() => updates.at(-1)?.status === "up")).toBe(true);
     } finally {
       server.stop(true);
+    }
+  });
+
+  it("follows a DNS server on ::1 going down and coming back", async () => {
+    const server = responder("udp6", "::1");
+    const port = await server.start();
+    const { pulse, updates } = start();
+    pulse.add("ns", { host: "::1", port }, normalizePulseSpec({ type: "dns", interval: "20ms", timeout: "200ms", args: { name: "ok.test", record: "AAAA" } }));
+    expect(await waitFor(() => updates.at(-1)?.status === "up")).toBe(true);
+    await server.stop();
+    expect(await waitFor(() => updates.at(-1)?.status === "down")).toBe(true);
+    expect(updates.at(-1)!.metrics.lastError).toContain("ECONNREFUSED");
+    await server.start(port);
+    try {
+      expect(await waitFor(() => updates.at(-1)?.status === "up")).toBe(true);
+      expect(server.queries.at(-1)).toEqual({ name: "ok.test", qtype: 28 });
+    } finally {
+      await server.stop();
     }
   });
 
