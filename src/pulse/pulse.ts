@@ -115,7 +115,8 @@ export class Pulse {
       reject: (error) => this.#settle(entry, { ok: false, latencyMs: 0, error: `checker threw: ${String(error)}` }),
     };
     this.#entries.set(id, entry);
-    this.#scheduler.schedule(entry, now + this.#random() * spec.intervalMs);
+    // Whole milliseconds: timers fire on whole milliseconds, so the first check stays within the interval.
+    this.#scheduler.schedule(entry, now + Math.floor(this.#random() * spec.intervalMs));
     return entry.generation;
   }
 
