@@ -15,10 +15,10 @@ if (build.exitCode !== 0) process.exit(1);
 const command = [
   "cd /host",
   "mkdir -p /tmp/gorb-state",
-  "./dist/gorb --ipvs kernel -i eth0 -l 127.0.0.1:4672 --state-dir /tmp/gorb-state >/tmp/gorb.log 2>&1 &",
+  "./dist/gorb --ipvs kernel -i eth0 -l 127.0.0.1:4672 >/tmp/gorb.log 2>&1 & gorb=$!",
   "for i in $(seq 1 300); do wget -q -O /dev/null http://127.0.0.1:4672/service && break; sleep 0.1; done",
   `./node_modules/bun/bin/bun.exe bench/api/run.ts --url http://127.0.0.1:4672 --kind kernel ${quick ? "--quick" : ""}`,
-  "rc=$?; kill %1; tail -5 /tmp/gorb.log; exit $rc",
+  "rc=$?; kill $gorb; tail -5 /tmp/gorb.log; exit $rc",
 ].join("\n");
 const run = await runInVm({ command, share: REPO_ROOT, onOutput: (c) => process.stdout.write(c) });
 if (run.exitCode !== 0) {
