@@ -96,12 +96,16 @@ export class GenlSocket {
     libnl().libc.setsockopt(this.fd, SOL_SOCKET, SO_RCVTIMEO, ptr(timeval), 16);
   }
 
-  /** Sends one datagram (any number of netlink messages); throws SocketError. */
-  send(bytes: Uint8Array): void {
+  /**
+   * Sends the first `length` bytes of `buffer` as one datagram (any number of netlink messages);
+   * throws SocketError. Taking the whole buffer and a length, not a subarray, spares a view per
+   * send (15 µs each under emulation).
+   */
+  send(buffer: Uint8Array, length = buffer.length): void {
     const { libc } = libnl();
     for (;;) {
-      const n = libc.send(this.fd, ptr(bytes), bytes.length, 0);
-      if (n === bytes.length) return;
+      const n = libc.send(this.fd, ptr(buffer), length, 0);
+      if (n === length) return;
       const e = n < 0 ? errno() : 0;
       if (e === EINTR) continue;
       throw new SocketError("send", e || 5);

@@ -57,9 +57,9 @@ export class KernelIpvs extends BaseIpvs {
     }
   }
 
-  private sendBytes(bytes: Uint8Array, op: IpvsOperation["op"] | "get"): void {
+  private sendWritten(op: IpvsOperation["op"] | "get"): void {
     try {
-      this.socket.send(bytes);
+      this.socket.send(this.writer.buffer(), this.writer.length);
     } catch (e) {
       throw socketToIpvsError(e, op);
     }
@@ -78,7 +78,7 @@ export class KernelIpvs extends BaseIpvs {
       w.setFlags(last, NLM_F_REQUEST | NLM_F_ACK);
       const lastSeq = this.seq;
       try {
-        this.sendBytes(w.bytes(), operations[from]!.op);
+        this.sendWritten(operations[from]!.op);
         this.collectAcks(operations, results, from, firstSeq, lastSeq);
       } catch (e) {
         // The socket failed mid-chunk: what was not acknowledged is unknown, so report it as failed.
@@ -142,7 +142,7 @@ export class KernelIpvs extends BaseIpvs {
     const start = w.beginGenl(this.socket.familyId, NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0), seq, cmd, IPVS_GENL_VERSION);
     writeAttrs?.(w);
     w.endMessage(start);
-    this.sendBytes(w.bytes(), "get");
+    this.sendWritten("get");
     let done = false;
     let failure: IpvsError | undefined;
     while (!done) {

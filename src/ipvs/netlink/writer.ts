@@ -26,6 +26,11 @@ export class MessageWriter {
     return this.buf.subarray(0, this.length);
   }
 
+  /** The whole underlying buffer (what has been written is its first `length` bytes). */
+  buffer(): Uint8Array {
+    return this.buf;
+  }
+
   reset(): void {
     this.length = 0;
   }
