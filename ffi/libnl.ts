@@ -35,6 +35,8 @@ function load() {
   const nl = openLibrary("libnl-3.so.200", "libnl-3-200", {
     nl_socket_alloc: { args: [], returns: ptr },
     nl_socket_free: { args: [ptr], returns: voidType },
+    // For rtnetlink (NETLINK_ROUTE): a plain connect, no generic-netlink family to resolve.
+    nl_connect: { args: [ptr, i32], returns: i32 },
     nl_socket_get_fd: { args: [ptr], returns: i32 },
     nl_socket_get_local_port: { args: [ptr], returns: u32 },
     nl_socket_set_buffer_size: { args: [ptr, i32, i32], returns: i32 },

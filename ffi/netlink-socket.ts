@@ -1,5 +1,6 @@
 /**
- * @module A generic-netlink socket opened through libnl, with raw send/receive of message bytes.
+ * @module Netlink sockets opened through libnl (generic netlink for IPVS, NETLINK_ROUTE for
+ * interface addresses), with raw send/receive of message bytes.
  * The only place that touches pointers; everything above it sees Uint8Arrays.
  */
 import { CString, ptr, read, type Pointer } from "bun:ffi";
@@ -14,6 +15,8 @@ const SO_RCVBUFFORCE = 33;
 const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
+const NETLINK_GET_STRICT_CHK = 12;
+const NETLINK_ROUTE = 0;
 const EINTR = 4;
 const EAGAIN = 11;
 /** libnl's NLE_OBJ_NOTFOUND: the family is not registered (module not loaded). */
@@ -48,42 +51,20 @@ export interface SocketOptions {
   receiveTimeoutMs?: number;
 }
 
-export class GenlSocket {
-  private constructor(
+/** What both kinds of socket share: options, raw send/receive, close. */
+abstract class NetlinkSocket {
+  protected constructor(
     private sock: Pointer | null,
     readonly fd: number,
-    readonly familyId: number,
     readonly localPort: number,
   ) {}
 
-  /** Opens a socket, connects it and resolves `family` (e.g. "IPVS"). */
-  static open(family: string, options: SocketOptions = {}): GenlSocket {
-    const { nl, genl } = libnl();
-    const sock = nl.nl_socket_alloc();
-    if (!sock) throw new SocketError("nl_socket_alloc", 12);
-    const rc = genl.genl_connect(sock);
-    if (rc < 0) {
-      nl.nl_socket_free(sock);
-      throw new SocketError(`genl_connect (${libnlError(rc)})`, -rc);
-    }
-    const name = Buffer.from(`${family}\0`);
-    const id = genl.genl_ctrl_resolve(sock, ptr(name));
-    if (id < 0) {
-      nl.nl_socket_free(sock);
-      if (-id === NLE_OBJ_NOTFOUND) throw new FamilyNotFoundError(`generic netlink family ${family} is not registered`);
-      throw new SocketError(`genl_ctrl_resolve(${family}) (${libnlError(id)})`, -id);
-    }
-    const socket = new GenlSocket(sock as Pointer, nl.nl_socket_get_fd(sock), id, Number(nl.nl_socket_get_local_port(sock)));
-    socket.configure(options);
-    return socket;
-  }
-
-  private setInt(level: number, option: number, value: number): boolean {
+  protected setInt(level: number, option: number, value: number): boolean {
     const v = new Int32Array([value]);
     return libnl().libc.setsockopt(this.fd, level, option, ptr(v), 4) === 0;
   }
 
-  private configure(options: SocketOptions): void {
+  protected configure(options: SocketOptions): void {
     // Error replies carry only the request's header, plus the kernel's explanation when it has one.
     this.setInt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
     this.setInt(SOL_NETLINK, NETLINK_EXT_ACK, 1);
@@ -127,6 +108,60 @@ export class GenlSocket {
   close(): void {
     if (this.sock) libnl().nl.nl_socket_free(this.sock);
     this.sock = null;
+  }
+}
+
+export class GenlSocket extends NetlinkSocket {
+  private constructor(
+    sock: Pointer,
+    fd: number,
+    readonly familyId: number,
+    localPort: number,
+  ) {
+    super(sock, fd, localPort);
+  }
+
+  /** Opens a socket, connects it and resolves `family` (e.g. "IPVS"). */
+  static open(family: string, options: SocketOptions = {}): GenlSocket {
+    const { nl, genl } = libnl();
+    const sock = nl.nl_socket_alloc();
+    if (!sock) throw new SocketError("nl_socket_alloc", 12);
+    const rc = genl.genl_connect(sock);
+    if (rc < 0) {
+      nl.nl_socket_free(sock);
+      throw new SocketError(`genl_connect (${libnlError(rc)})`, -rc);
+    }
+    const name = Buffer.from(`${family}\0`);
+    const id = genl.genl_ctrl_resolve(sock, ptr(name));
+    if (id < 0) {
+      nl.nl_socket_free(sock);
+      if (-id === NLE_OBJ_NOTFOUND) throw new FamilyNotFoundError(`generic netlink family ${family} is not registered`);
+      throw new SocketError(`genl_ctrl_resolve(${family}) (${libnlError(id)})`, -id);
+    }
+    const socket = new GenlSocket(sock as Pointer, nl.nl_socket_get_fd(sock), id, Number(nl.nl_socket_get_local_port(sock)));
+    socket.configure(options);
+    return socket;
+  }
+}
+
+/** An rtnetlink (NETLINK_ROUTE) socket: links, addresses, routes. */
+export class RouteSocket extends NetlinkSocket {
+  /** Opens and connects a socket. Reads need no privilege; changes need CAP_NET_ADMIN. */
+  static open(options: SocketOptions = {}): RouteSocket {
+    const { nl } = libnl();
+    const sock = nl.nl_socket_alloc();
+    if (!sock) throw new SocketError("nl_socket_alloc", 12);
+    const rc = nl.nl_connect(sock, NETLINK_ROUTE);
+    if (rc < 0) {
+      nl.nl_socket_free(sock);
+      throw new SocketError(`nl_connect (${libnlError(rc)})`, -rc);
+    }
+    const socket = new RouteSocket(sock as Pointer, nl.nl_socket_get_fd(sock), Number(nl.nl_socket_get_local_port(sock)));
+    socket.configure({ receiveBuffer: 1024 * 1024, sendBuffer: 64 * 1024, ...options });
+    // The kernel then filters dumps by the request's fields (an address dump by interface index)
+    // instead of sending every address of the host; older kernels ignore it, and callers filter too.
+    socket.setInt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+    return socket;
   }
 }
 

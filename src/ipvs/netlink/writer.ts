@@ -62,6 +62,33 @@ export class MessageWriter {
     return start;
   }
 
+  /**
+   * Starts a plain netlink message (rtnetlink: RTM_NEWADDR, ...), header only: the family's fixed
+   * struct (ifaddrmsg, ifinfomsg) follows with `raw`. Returns its offset for `endMessage`.
+   */
+  beginMessage(type: number, flags: number, seq: number): number {
+    this.ensure(NLMSG_HDRLEN);
+    const start = this.length;
+    const v = this.view;
+    v.setUint32(start, 0, true);
+    v.setUint16(start + 4, type, true);
+    v.setUint16(start + 6, flags, true);
+    v.setUint32(start + 8, seq, true);
+    v.setUint32(start + 12, 0, true);
+    this.length += NLMSG_HDRLEN;
+    return start;
+  }
+
+  /** Appends bytes as they are (a fixed header struct), zero-padded to 4 bytes as netlink aligns. */
+  raw(bytes: Uint8Array): this {
+    const total = align4(bytes.length);
+    this.ensure(total);
+    this.buf.set(bytes, this.length);
+    this.buf.fill(0, this.length + bytes.length, this.length + total);
+    this.length += total;
+    return this;
+  }
+
   endMessage(start: number): void {
     this.view.setUint32(start, this.length - start, true);
   }
