@@ -1,15 +1,26 @@
 /**
- * @module gorb's entry point: flags → IPVS driver → core → HTTP server. Wiring only.
+ * @module gorb's entry point: options → IPVS driver → state store → core (start-up: restore and
+ * adopt) → HTTP server → periodic reconcile; SIGTERM/SIGINT stop it gracefully. Wiring only.
  */
 import { networkInterfaces } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 import { createApp } from "./api/app.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./api/deps.ts";
-import { FlagError, USAGE, parseFlags, parseListen, type IpvsMode } from "./config/flags.ts";
+import { applyConfig, configReloader, formatResult } from "./config/apply.ts";
+import { runCheckConfig, wantsCheckConfig } from "./config/check.ts";
+import { EMPTY_CONFIG, resolveConfig, type RawConfig } from "./config/file.ts";
+import { FlagError, USAGE, parseListen, type IpvsMode } from "./config/flags.ts";
+import { readStartup } from "./config/startup.ts";
 import { Core } from "./core/core.ts";
 import { createHealthChecker } from "./core/pulse-checker.ts";
+import { Reconciler } from "./core/reconciler.ts";
+import type { StartupReport } from "./core/startup.ts";
+import { openStateStore } from "./core/state-dir.ts";
 import type { Ipvs } from "./ipvs/ipvs.ts";
 import { MemoryIpvs } from "./ipvs/memory-ipvs.ts";
+
+/** A graceful stop that takes longer than this (a request stuck in flight) exits anyway. */
+const STOP_DEADLINE_MS = 10_000;
 
 async function openIpvs(mode: IpvsMode): Promise<Ipvs> {
   if (mode === "memory") return new MemoryIpvs();
@@ -40,12 +51,35 @@ function interfaceAddress(name: string): string | undefined {
   return addresses[0]?.address;
 }
 
+function describeStartup(r: StartupReport, stateFile: string | null): string {
+  const from = stateFile ?? "memory";
+  const changes = r.reconcile.repaired + r.reconcile.failed === 0 ? "nothing to change" : `${r.reconcile.repaired} repair(s)${r.reconcile.failed ? `, ${r.reconcile.failed} FAILED` : ""}`;
+  const kept = r.keptWeights ? `; ${r.keptWeights} kernel weight(s) kept until their first health check` : "";
+  const foreign = r.reconcile.foreign.length ? `; ${r.reconcile.foreign.length} foreign service(s) left alone` : "";
+  return `gorb: state ${from}: restored ${r.services} service(s), ${r.backends} backend(s); kernel: ${r.flushed ? "flushed (-f), " : ""}adopted ${r.adopted}, ${changes}${kept}${foreign} (${r.durationMs.toFixed(1)} ms)`;
+}
+
+/**
+ * The config file's services, through core's commands, over the restored state (what already
+ * matches is left as it is); SIGHUP reloads the file and applies what changed.
+ */
+async function applyConfigFile(core: Core, raw: RawConfig, path: string, defaultHost: string | undefined): Promise<void> {
+  const log = (line: string) => console.log(`gorb: ${line}`);
+  const applied = await applyConfig(core, EMPTY_CONFIG, await resolveConfig(raw, { defaultHost }));
+  for (const r of applied.results) if (r.outcome !== "unchanged") log(`config: ${formatResult(r)}`);
+  const reloader = configReloader(core, applied.config, { defaultHost, path }, log);
+  process.on("SIGHUP", () => void reloader.reload().catch((e) => log(`config reload failed: ${(e as Error).message}`)));
+}
+
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (wantsCheckConfig(argv)) process.exit(await runCheckConfig(argv, process.env));
+  const { options: flags, sources, warnings, raw } = await readStartup(argv, process.env);
   if (flags.help) {
     console.log(USAGE);
     return;
   }
+  for (const w of warnings) console.error(`gorb: WARNING: ${w}`);
   const listen = parseListen(flags.listen);
   const ipvs = await openIpvs(flags.ipvs);
   let defaultHost = interfaceAddress(flags.iface);
@@ -54,8 +88,17 @@ async function main(): Promise<void> {
     console.error(`gorb: WARNING: no interface ${flags.iface} (-i); services without a host get 127.0.0.1`);
     defaultHost = "127.0.0.1";
   }
-  const core = new Core({ ipvs, defaultHost, health: createHealthChecker });
-  const app = createApp({ core, version: pkg.version });
+
+  const state = openStateStore({ stateDir: flags.stateDir, noState: flags.noState, stateDirGiven: sources.stateDir !== "default", ipvsKind: ipvs.kind });
+  if (state.note) console.error(`gorb: ${state.note}`);
+  const core = new Core({ ipvs, store: state.store, defaultHost, health: createHealthChecker });
+  const startup = await core.start({ flush: flags.flush });
+  console.log(describeStartup(startup, state.path));
+  if (raw) await applyConfigFile(core, raw, flags.config, defaultHost);
+
+  const reconciler = new Reconciler(core, flags.reconcileIntervalMs);
+  const startedAt = new Date().toISOString();
+  const app = createApp({ core, version: pkg.version, reconciler, daemon: { version: pkg.version, stateFile: state.path, startedAt, startup: () => startup } });
   const serve = { port: listen.port, maxRequestBodySize: DEFAULT_MAX_BODY_BYTES + 1024 };
   try {
     app.listen({ ...serve, hostname: listen.hostname });
@@ -64,17 +107,39 @@ async function main(): Promise<void> {
     app.listen({ ...serve, hostname: "0.0.0.0" }); // a kernel without IPv6
   }
   const server = app.server!;
-  console.log(`gorb ${pkg.version}: listening on http://${server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname}:${server.port} (ipvs: ${ipvs.kind})`);
+  reconciler.start();
+  const every = flags.reconcileIntervalMs > 0 ? `every ${flags.reconcileIntervalMs / 1000} s` : "disabled";
+  console.log(
+    `gorb ${pkg.version}: listening on http://${server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname}:${server.port} (ipvs: ${ipvs.kind}; reconcile ${every})`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.error(`gorb: ${signal} again: exiting at once`);
+      process.exit(1);
+    }
     stopping = true;
-    console.log(`gorb: ${signal}, stopping`);
-    await server.stop();
-    await core.stop();
-    ipvs.close();
-    process.exit(0);
+    const started = performance.now();
+    console.log(`gorb: ${signal}: stopping (the kernel's IPVS table is ${flags.cleanupOnExit ? "cleaned up" : "kept, so traffic keeps flowing"})`);
+    setTimeout(() => {
+      console.error(`gorb: could not stop within ${STOP_DEADLINE_MS / 1000} s: exiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    let code = 0;
+    try {
+      // Stop accepting; requests in flight finish (their commands complete, with their locks).
+      await Promise.all([server.stop(), reconciler.stop()]);
+      await core.stop();
+      if (flags.cleanupOnExit) await core.cleanup();
+      await state.store.close();
+      ipvs.close();
+    } catch (e) {
+      console.error(`gorb: error while stopping: ${(e as Error).message}`);
+      code = 1;
+    }
+    console.log(`gorb: stopped in ${(performance.now() - started).toFixed(0)} ms`);
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -7,7 +7,9 @@ import type { Core } from "../core/core.ts";
 import { GorbError, GorbText } from "../core/errors.ts";
 import { IpvsError } from "../ipvs/errors.ts";
 import { backendRoutes } from "./backends/index.ts";
-import { DEFAULT_MAX_BODY_BYTES, type ApiDeps } from "./deps.ts";
+import { DEFAULT_MAX_BODY_BYTES, type ApiDeps, type DaemonInfo } from "./deps.ts";
+import type { Reconciler } from "../core/reconciler.ts";
+import { reconcileRoutes } from "./reconcile/index.ts";
 import { docsRoutes } from "./docs.ts";
 import { BodyTooLargeError, errorResponse } from "./http.ts";
 import { serviceRoutes } from "./services/index.ts";
@@ -19,12 +21,23 @@ export interface AppOptions {
   /** Serve /openapi.json and /swagger (default true). */
   readonly docs?: boolean;
   readonly version?: string;
+  /** Runs POST /reconcile in turn with the periodic runs, and counts them for /status. */
+  readonly reconciler?: Reconciler;
+  readonly daemon?: DaemonInfo;
 }
 
+let instances = 0;
+
 export function createApp(options: AppOptions) {
-  const deps: ApiDeps = { core: options.core, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
+  const deps: ApiDeps = {
+    instance: ++instances,
+    core: options.core,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    reconciler: options.reconciler,
+    daemon: options.daemon ?? { version: options.version ?? "0.0.0", stateFile: null, startedAt: new Date().toISOString(), startup: () => null },
+  };
   const app = new Elysia({ name: "gorb" }).onError({ as: "global" }, ({ code, error, request }) => toErrorResponse(code, error, request));
-  return (options.docs === false ? app : app.use(docsRoutes(options.version ?? "0.0.0"))).use(serviceRoutes(deps)).use(backendRoutes(deps));
+  return (options.docs === false ? app : app.use(docsRoutes(options.version ?? "0.0.0"))).use(serviceRoutes(deps)).use(backendRoutes(deps)).use(reconcileRoutes(deps));
 }
 
 const SERVICE_METHODS = "GET, HEAD, PUT, PATCH, DELETE";
@@ -33,6 +46,8 @@ const SERVICE_METHODS = "GET, HEAD, PUT, PATCH, DELETE";
 export function allowedMethods(path: string): string | undefined {
   if (path === "/service") return "GET, HEAD";
   if (/^\/service\/[^/]+(\/[^/]+)?$/.test(path)) return SERVICE_METHODS;
+  if (path === "/reconcile") return "GET, HEAD, POST";
+  if (path === "/status") return "GET, HEAD";
   if (path === "/openapi.json" || path === "/swagger" || /^\/swagger\/[^/]+$/.test(path)) return "GET, HEAD";
   return undefined;
 }

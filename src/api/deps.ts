@@ -2,11 +2,31 @@
  * @module What the route groups share: the core and the request limits.
  */
 import type { Core } from "../core/core.ts";
+import type { Reconciler } from "../core/reconciler.ts";
+import type { StartupReport } from "../core/startup.ts";
 
 export interface ApiDeps {
+  /**
+   * Tells one app's route groups from another's (Elysia's plugin seed). A small number on purpose:
+   * Elysia JSON-stringifies the seed for every route, and core (with the kernel driver's buffers)
+   * as the seed made building the app take seconds, or hang, under emulation.
+   */
+  readonly instance: number;
   readonly core: Core;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** Serialises POST /reconcile with the periodic runs and counts them; absent: core directly. */
+  readonly reconciler?: Reconciler | undefined;
+  readonly daemon?: DaemonInfo | undefined;
+}
+
+/** What GET /status tells about the daemon beyond core. */
+export interface DaemonInfo {
+  readonly version: string;
+  /** The state file, or null when state is kept in memory only. */
+  readonly stateFile: string | null;
+  readonly startedAt: string;
+  startup(): StartupReport | null;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;

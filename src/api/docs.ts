@@ -12,6 +12,7 @@ import favicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
 import { BackendModel, BackendViewModel, PulseModel } from "./backends/model.ts";
 import { ServiceListModel, ServiceModel, ServiceViewModel } from "./services/model.ts";
 import { BackendStatsModel, StatsModel } from "./stats.ts";
+import { ReconcileModel, RepairModel, StatusModel } from "./reconcile/model.ts";
 
 export const OPENAPI_PATH = "/openapi.json";
 export const SWAGGER_PATH = "/swagger";
@@ -34,6 +35,9 @@ const MODELS: Record<string, TSchema> = {
   Stats: StatsModel,
   BackendStats: BackendStatsModel,
   Error: ErrorModel,
+  Repair: RepairModel,
+  Reconcile: ReconcileModel,
+  Status: StatusModel,
 };
 
 const ASSETS: Record<string, { path: string; type: string }> = {
@@ -66,6 +70,7 @@ export function docsRoutes(version: string) {
           tags: [
             { name: "services", description: "Virtual services" },
             { name: "backends", description: "Real servers of a service" },
+            { name: "reconcile", description: "Kernel drift, its repair, and the daemon's status" },
           ],
           components: { schemas: Object.fromEntries(Object.entries(MODELS).map(([name, schema]) => [name, plain(schema)])) as never },
         },

@@ -4,6 +4,7 @@
  */
 import type { Destination, Service } from "../ipvs/types.ts";
 import type { DesiredService } from "./model.ts";
+import { destinationKey } from "./plan.ts";
 import type { TableEntry } from "./project.ts";
 
 interface AppliedService {
@@ -38,6 +39,19 @@ export class AppliedTable {
     let i = 0;
     for (const id of desired.backends.keys()) destinations.set(id, entry.destinations[i++]!);
     this.services.set(desired.id, { service: entry.service, destinations });
+  }
+
+  /**
+   * Records a service as a kernel dump shows it: each backend gets the destination with its
+   * address (by destination key) when there is one, and none when the kernel lacks it.
+   */
+  setMatched(desired: DesiredService, service: Service, byKey: ReadonlyMap<string, Destination>): void {
+    const destinations = new Map<string, Destination>();
+    for (const [id, backend] of desired.backends) {
+      const d = byKey.get(destinationKey(backend.destination));
+      if (d) destinations.set(id, d);
+    }
+    this.services.set(desired.id, { service, destinations });
   }
 
   deleteService(id: string): void {

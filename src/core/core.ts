@@ -5,17 +5,21 @@
  * plan to IPVS in one batch → on any failed operation apply the inverses of the ones that
  * succeeded (last first) and drop the persisted intent → commit the new snapshot → tell the
  * health checker → emit events. Reads use the last committed snapshot and never wait.
+ *
+ * Start-up (rebuild from the store, adopt the kernel's table), reconcile and clean-up live in
+ * startup.ts and reconcile.ts; they reach core's state through `CoreAccess` (access.ts).
  */
 import type { Ipvs, OperationResult } from "../ipvs/ipvs.ts";
-import type { IpvsError } from "../ipvs/errors.ts";
+import { Errno, type IpvsError } from "../ipvs/errors.ts";
 import { destinationId, serviceId } from "../ipvs/keys.ts";
-import type { DestinationEntry, IpvsOperation, Stats } from "../ipvs/types.ts";
+import { isFwmarkKey, type DestinationEntry, type IpvsOperation, type Stats } from "../ipvs/types.ts";
+import type { CoreAccess } from "./access.ts";
 import { ConflictError, NotFoundError, StoreError, ValidationError } from "./errors.ts";
 import { EventBus, type CoreEvent } from "./events.ts";
 import { systemResolver, type Resolver } from "./fields.ts";
 import { createNullHealthChecker, type BackendHealth, type HealthChecker, type HealthCheckerFactory, type HealthUpdate } from "./health.ts";
 import { KeyedLock } from "./lock.ts";
-import { EMPTY_STATE, noBackends, withBackend, withService, type BackendInput, type DesiredBackend, type DesiredService, type DesiredState, type ServiceInput } from "./model.ts";
+import { EMPTY_STATE, healthId, noBackends, withBackend, withService, type BackendInput, type DesiredBackend, type DesiredService, type DesiredState, type ServiceInput } from "./model.ts";
 import { backendOptionsToInput, normalizeBackend, type BackendContext } from "./normalize-backend.ts";
 import { normalizeService, serviceOptionsToInput, type ServiceContext } from "./normalize-service.ts";
 import { destinationKey, rollbackPlan, plan } from "./plan.ts";
@@ -23,6 +27,8 @@ import { projectService, type Runtime, type TableEntry } from "./project.ts";
 import { MemoryStateStore, type StateStore, type StoreChange } from "./store.ts";
 import { AppliedTable } from "./applied.ts";
 import type { Destination } from "../ipvs/types.ts";
+import { reconcile, type ReconcileOptions, type ReconcileResult } from "./reconcile.ts";
+import { cleanUp, startUp, type CleanupResult, type StartOptions, type StartupReport } from "./startup.ts";
 
 /** One command's plan inputs and what to record once the kernel took it. */
 interface Step {
@@ -78,6 +84,13 @@ export class Core {
   /** Effective weight last written, per health ID. */
   private readonly appliedWeights = new Map<string, number>();
   private readonly healthRefs = new Map<string, HealthRef>();
+  /**
+   * Adopted at start-up: the kernel's weight of a destination that was already there, by health
+   * ID, kept (capped at the configured weight) until the health checker's first verdict (up or
+   * down) or a PATCH of the backend, so a restart neither revives a down backend nor zeroes a
+   * healthy one.
+   */
+  private readonly adopted = new Map<string, number>();
   /** Last reported health of each checked backend, and their sum and count per service (GET is O(1)). */
   private readonly lastHealth = new Map<string, number>();
   private readonly serviceHealth = new Map<string, { sum: number; count: number }>();
@@ -87,6 +100,7 @@ export class Core {
   private readonly serviceCtx: ServiceContext;
   private readonly backendCtx: BackendContext;
   private readonly runtime: Runtime;
+  private readonly access: CoreAccess;
 
   constructor(options: CoreOptions) {
     this.ipvs = options.ipvs;
@@ -96,6 +110,7 @@ export class Core {
     this.serviceCtx = { defaultHost: options.defaultHost, resolve, ...(options.schedulers ? { schedulers: options.schedulers } : {}) };
     this.backendCtx = { resolve, health: this.health };
     this.runtime = { weights: (service) => this.effectiveWeights(service) };
+    this.access = this.makeAccess();
   }
 
   /** The last committed desired state. */
@@ -113,7 +128,7 @@ export class Core {
       if (this.state.services.has(id)) throw new ConflictError(`service [${id}] exists`);
       this.checkKernelIdentity(id, normalized.service.key);
       const next: DesiredService = { id, ...normalized, backends: noBackends() };
-      await this.transact(id, next, [{ kind: "put-service", id, options: next.options }], [{ kind: "delete-service", id }]);
+      await this.transact(id, next, [putService(next)], [{ kind: "delete-service", id }]);
       this.events.emit({ type: "service-created", service: id });
     });
   }
@@ -145,7 +160,7 @@ export class Core {
         throw new ValidationError("host", `unable to update virtual service [${id}] due to host/port/protocol changing`);
       }
       const next: DesiredService = { ...current, ...normalized };
-      await this.transact(id, next, [{ kind: "put-service", id, options: next.options }], [{ kind: "put-service", id, options: current.options }]);
+      await this.transact(id, next, [putService(next)], [putService(current)]);
       this.events.emit({ type: "service-updated", service: id });
     });
     return "updated";
@@ -156,8 +171,8 @@ export class Core {
     await this.lock.run(lockKey(id), async () => {
       const current = this.state.services.get(id);
       if (!current) throw new NotFoundError(`service [${id}]`);
-      const undo: StoreChange[] = [{ kind: "put-service", id, options: current.options }];
-      for (const b of current.backends.values()) undo.push({ kind: "put-backend", serviceId: id, id: b.id, options: b.options });
+      const undo: StoreChange[] = [putService(current)];
+      for (const b of current.backends.values()) undo.push(putBackend(id, b));
       await this.transact(id, undefined, [{ kind: "delete-service", id }], undo);
       this.addresses.delete(id);
       for (const b of current.backends.values()) this.forgetHealth(id, b.id);
@@ -175,9 +190,7 @@ export class Core {
       const backend: DesiredBackend = { id, healthId: healthId(serviceId_, id), ...normalized };
       this.checkAddress(service, backend);
       const next = withBackend(service, id, backend);
-      await this.transact(serviceId_, next, [{ kind: "put-backend", serviceId: serviceId_, id, options: backend.options }], [
-        { kind: "delete-backend", serviceId: serviceId_, id },
-      ], id);
+      await this.transact(serviceId_, next, [putBackend(serviceId_, backend)], [{ kind: "delete-backend", serviceId: serviceId_, id }], id);
       this.indexAddress(serviceId_, undefined, backend);
       this.watchHealth(serviceId_, backend);
       this.events.emit({ type: "backend-created", service: serviceId_, backend: id });
@@ -195,9 +208,15 @@ export class Core {
       const backend: DesiredBackend = { id, healthId: current.healthId, ...normalized };
       this.checkAddress(service, backend);
       const next = withBackend(service, id, backend);
-      await this.transact(serviceId_, next, [{ kind: "put-backend", serviceId: serviceId_, id, options: backend.options }], [
-        { kind: "put-backend", serviceId: serviceId_, id, options: current.options },
-      ], id);
+      // A PATCH ends the start-up adoption of the kernel's weight: the operator's word applies.
+      const adopted = this.adopted.get(backend.healthId);
+      this.adopted.delete(backend.healthId);
+      try {
+        await this.transact(serviceId_, next, [putBackend(serviceId_, backend)], [putBackend(serviceId_, current)], id);
+      } catch (e) {
+        if (adopted !== undefined) this.adopted.set(backend.healthId, adopted);
+        throw e;
+      }
       this.indexAddress(serviceId_, current, backend);
       const target = current.destination.address !== backend.destination.address || current.destination.port !== backend.destination.port;
       if (target || patch.pulse !== undefined) {
@@ -219,9 +238,7 @@ export class Core {
       const service = this.requireService(serviceId_);
       const current = service.backends.get(id);
       if (!current) throw new NotFoundError(`backend [${id}] in service [${serviceId_}]`);
-      await this.transact(serviceId_, withBackend(service, id, undefined), [{ kind: "delete-backend", serviceId: serviceId_, id }], [
-        { kind: "put-backend", serviceId: serviceId_, id, options: current.options },
-      ], id);
+      await this.transact(serviceId_, withBackend(service, id, undefined), [{ kind: "delete-backend", serviceId: serviceId_, id }], [putBackend(serviceId_, current)], id);
       this.indexAddress(serviceId_, current, undefined);
       this.forgetHealth(serviceId_, id);
       this.events.emit({ type: "backend-deleted", service: serviceId_, backend: id });
@@ -274,6 +291,72 @@ export class Core {
   /** Stops the health checks (the kernel table is left as it is). */
   async stop(): Promise<void> {
     await this.health.stop();
+  }
+
+  // ---- start-up, reconcile, clean-up (startup.ts, reconcile.ts) -------------------------
+
+  /**
+   * Rebuilds desired state from the store and adopts the kernel's table: entries that match are
+   * kept as they are, what differs is fixed in place, nothing gorb does not own is touched (all
+   * of it is flushed first with `flush`, GORB's -f). Call once, before serving.
+   */
+  start(options: StartOptions = {}): Promise<StartupReport> {
+    return startUp(this.access, this.store, options);
+  }
+
+  /** Compares the kernel's table with desired state and repairs the difference (or only reports it). */
+  reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    return reconcile(this.access, options);
+  }
+
+  /** Removes gorb's services from the kernel (--cleanup-on-exit); desired state stays stored. */
+  cleanup(): Promise<CleanupResult> {
+    return cleanUp(this.access);
+  }
+
+  private makeAccess(): CoreAccess {
+    return {
+      ipvs: this.ipvs,
+      serviceCtx: this.serviceCtx,
+      backendCtx: this.backendCtx,
+      services: () => [...this.state.services.values()],
+      service: (id) => this.state.services.get(id),
+      withLock: (id, fn) => this.lock.run(lockKey(id), fn),
+      wanted: (service) => projectService(service, this.runtime),
+      markApplied: (service, entry) => this.markApplied(service, entry),
+      install: (services, adopted) => this.install(services, adopted),
+      emit: (event) => this.events.emit(event),
+    };
+  }
+
+  /** Start-up only: takes restored services as the committed state and starts their checks. */
+  private install(services: readonly DesiredService[], adopted: ReadonlyMap<string, number>): void {
+    if (this.state.services.size > 0) throw new Error("core: install() on a core that already has services");
+    let state = this.state;
+    for (const service of services) {
+      this.checkKernelIdentity(service.id, service.service.key);
+      state = withService(state, service.id, service);
+      this.state = state;
+    }
+    // A checker that never reports (no checks) gives no verdict to wait for: configured weights apply.
+    if (!this.health.passive) for (const [hid, weight] of adopted) this.adopted.set(hid, weight);
+    for (const service of services) {
+      for (const backend of service.backends.values()) {
+        this.indexAddress(service.id, undefined, backend);
+        this.watchHealth(service.id, backend);
+      }
+    }
+  }
+
+  /** Records what the kernel holds for `service` now (after a reconcile): `entry` matched by destination. */
+  private markApplied(service: DesiredService, entry: TableEntry | undefined): void {
+    if (!entry) return this.applied.deleteService(service.id);
+    const byKey = new Map(entry.destinations.map((d) => [destinationKey(d), d]));
+    this.applied.setMatched(service, entry.service, byKey);
+    for (const b of service.backends.values()) {
+      const d = byKey.get(destinationKey(b.destination));
+      if (d) this.recordWeight(service.id, b, d.weight);
+    }
   }
 
   // ---- the transaction ------------------------------------------------------------------
@@ -342,7 +425,8 @@ export class Core {
 
   private wantedDestination(backend: DesiredBackend): Destination {
     const configured = backend.destination.weight;
-    const weight = this.healthRefs.has(backend.healthId) ? this.health.effectiveWeight(backend.healthId, configured) : configured;
+    const weight =
+      this.adopted.get(backend.healthId) ?? (this.healthRefs.has(backend.healthId) ? this.health.effectiveWeight(backend.healthId, configured) : configured);
     return weight === configured ? backend.destination : { ...backend.destination, weight };
   }
 
@@ -357,6 +441,8 @@ export class Core {
       this.events.emit({ type: "rollback-failed", service: id, error: (e as Error).message });
       return e as Error;
     }
+    // Deleting what the kernel no longer has (drift: `ipvsadm -C`) reaches the intent: not a failure.
+    results = results.map((r, i) => (r.ok || !alreadyGone(ops[i]!, r.error) ? r : { ok: true }));
     const failed = results.find((r) => !r.ok);
     if (!failed || failed.ok) return undefined;
     const undo = rollbackPlan(ops, results, actual);
@@ -400,6 +486,12 @@ export class Core {
       let i = 0;
       for (const id of weights.keys()) weights.set(id, final[i++] ?? weights.get(id)!);
     }
+    if (this.adopted.size > 0) {
+      for (const b of service.backends.values()) {
+        const kept = this.adopted.get(b.healthId);
+        if (kept !== undefined) weights.set(b.id, kept);
+      }
+    }
     return weights;
   }
 
@@ -433,6 +525,7 @@ export class Core {
     this.health.remove(hid);
     this.healthRefs.delete(hid);
     this.appliedWeights.delete(hid);
+    this.adopted.delete(hid);
     this.setHealth(service, hid, undefined);
   }
 
@@ -460,15 +553,17 @@ export class Core {
     const ref = this.healthRefs.get(update.id);
     if (!ref || ref.generation !== update.generation) return; // a late result for a removed or re-created backend
     this.setHealth(ref.service, update.id, update.status === "unknown" || update.health === null ? undefined : update.health);
+    // The first verdict ends the adoption of the kernel's weight: the checker decides from now on.
+    const adoptionEnded = update.status !== "unknown" && this.adopted.delete(update.id);
     if (update.changed) {
       this.events.emit({ type: "backend-status", service: ref.service, backend: ref.backend, status: update.status, health: update.health });
     }
-    if (update.weightMayChange === false) return;
+    if (update.weightMayChange === false && !adoptionEnded) return;
     const service = this.state.services.get(ref.service);
     const backend = service?.backends.get(ref.backend);
     if (!service || !backend) return;
     const weight = this.health.effectiveWeight(update.id, backend.destination.weight);
-    if (!update.changed && weight === this.appliedWeights.get(update.id)) return;
+    if (!update.changed && !adoptionEnded && weight === this.appliedWeights.get(update.id)) return;
     void this.lock
       .run(lockKey(ref.service), () => this.reweigh(ref.service, update.id, update.generation))
       .catch((e) => console.error(`gorb: could not apply the health of [${ref.service}/${ref.backend}]:`, e));
@@ -528,9 +623,21 @@ function kernelKey(key: DesiredService["service"]["key"]): string {
   return `kernel:${serviceId(key)}`;
 }
 
-/** The health checker's ID of a backend: service-scoped, unambiguous since IDs hold no "/". */
-export function healthId(service: string, backend: string): string {
-  return `${service}/${backend}`;
+function alreadyGone(op: IpvsOperation, error: IpvsError): boolean {
+  if (op.op === "delete-service") return error.errno === Errno.ESRCH;
+  if (op.op === "delete-destination") return error.errno === Errno.ENOENT || error.errno === Errno.ESRCH;
+  return false;
 }
+
+/** A service's store record: its options and the VIP its host resolved to. */
+function putService(s: DesiredService): StoreChange {
+  return isFwmarkKey(s.service.key) ? { kind: "put-service", id: s.id, options: s.options } : { kind: "put-service", id: s.id, options: s.options, address: s.service.key.address };
+}
+
+function putBackend(serviceId_: string, b: DesiredBackend): StoreChange {
+  return { kind: "put-backend", serviceId: serviceId_, id: b.id, options: b.options, address: b.destination.address };
+}
+
+export { healthId };
 
 export type { CoreEvent };

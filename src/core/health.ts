@@ -51,6 +51,8 @@ export interface HealthChecker {
    */
   applyAllDown?(policy: string, backends: readonly { readonly healthId: string; readonly configured: number; readonly effective: number }[]): number[];
   stop(): Promise<void>;
+  /** True for a checker that checks nothing and never reports (so there is no verdict to wait for). */
+  readonly passive?: boolean;
 }
 
 export type HealthCheckerFactory = (onUpdate: (update: HealthUpdate) => void) => HealthChecker;
@@ -64,6 +66,7 @@ const UNKNOWN: BackendHealth = Object.freeze({ status: "unknown", health: null, 
 export function createNullHealthChecker(): HealthChecker {
   let generation = 0;
   return {
+    passive: true,
     normalize(input) {
       const p = (input ?? {}) as Record<string, unknown>;
       return { spec: p, echo: { type: String(p.type ?? "tcp"), interval: String(p.interval ?? "1m"), args: p.args ?? null } };

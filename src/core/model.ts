@@ -119,3 +119,8 @@ export function withBackend(service: DesiredService, id: string, next: DesiredBa
 export function noBackends(): ReadonlyStringMap<DesiredBackend> {
   return PersistentMap.empty<DesiredBackend>();
 }
+
+/** The health checker's ID of a backend: service-scoped, unambiguous since IDs hold no "/". */
+export function healthId(service: string, backend: string): string {
+  return `${service}/${backend}`;
+}

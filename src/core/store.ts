@@ -1,20 +1,33 @@
 /**
  * @module Where desired state is persisted. Commands write their intent here before touching the
- * kernel and undo it when the kernel refuses. An in-memory store lives here; bun:sqlite and the
- * shared stores (etcd, Consul KV) implement the same interface.
+ * kernel and undo it when the kernel refuses. An in-memory store lives here; bun:sqlite
+ * (sqlite-store.ts) and the shared stores (etcd, Consul KV) implement the same interface.
+ *
+ * A record is the options as echoed (what the operator asked, defaults filled in) plus the
+ * address the host resolved to, so a restart rebuilds the same kernel table without DNS.
  */
 import type { BackendOptions, ServiceOptions } from "./model.ts";
 
 export type StoreChange =
-  | { readonly kind: "put-service"; readonly id: string; readonly options: ServiceOptions }
+  | { readonly kind: "put-service"; readonly id: string; readonly options: ServiceOptions; readonly address?: string }
   | { readonly kind: "delete-service"; readonly id: string }
-  | { readonly kind: "put-backend"; readonly serviceId: string; readonly id: string; readonly options: BackendOptions }
+  | { readonly kind: "put-backend"; readonly serviceId: string; readonly id: string; readonly options: BackendOptions; readonly address?: string }
   | { readonly kind: "delete-backend"; readonly serviceId: string; readonly id: string };
+
+export interface StoredBackend {
+  readonly id: string;
+  readonly options: BackendOptions;
+  /** The address `options.host` resolved to when the backend was written. */
+  readonly address?: string;
+}
 
 export interface StoredService {
   readonly id: string;
   readonly options: ServiceOptions;
-  readonly backends: readonly { readonly id: string; readonly options: BackendOptions }[];
+  /** The VIP `options.host` (or the default interface) resolved to; absent for fwmark services. */
+  readonly address?: string;
+  /** In the order they were created. */
+  readonly backends: readonly StoredBackend[];
 }
 
 export interface StateStore {
@@ -27,7 +40,8 @@ export interface StateStore {
 
 interface Row {
   options: ServiceOptions;
-  backends: Map<string, BackendOptions>;
+  address: string | undefined;
+  backends: Map<string, { options: BackendOptions; address: string | undefined }>;
 }
 
 export class MemoryStateStore implements StateStore {
@@ -36,7 +50,12 @@ export class MemoryStateStore implements StateStore {
   failNextWrite: Error | undefined;
 
   async load(): Promise<StoredService[]> {
-    return [...this.rows].map(([id, row]) => ({ id, options: row.options, backends: [...row.backends].map(([bid, options]) => ({ id: bid, options })) }));
+    return [...this.rows].map(([id, row]) => ({
+      id,
+      options: row.options,
+      ...(row.address === undefined ? {} : { address: row.address }),
+      backends: [...row.backends].map(([bid, b]) => ({ id: bid, options: b.options, ...(b.address === undefined ? {} : { address: b.address }) })),
+    }));
   }
 
   async write(changes: readonly StoreChange[]): Promise<void> {
@@ -56,15 +75,17 @@ export class MemoryStateStore implements StateStore {
       switch (c.kind) {
         case "put-service": {
           const row = this.rows.get(c.id);
-          if (row) row.options = c.options;
-          else this.rows.set(c.id, { options: c.options, backends: new Map() });
+          if (row) {
+            row.options = c.options;
+            row.address = c.address;
+          } else this.rows.set(c.id, { options: c.options, address: c.address, backends: new Map() });
           break;
         }
         case "delete-service":
           this.rows.delete(c.id);
           break;
         case "put-backend":
-          this.rows.get(c.serviceId)!.backends.set(c.id, c.options);
+          this.rows.get(c.serviceId)!.backends.set(c.id, { options: c.options, address: c.address });
           break;
         case "delete-backend":
           this.rows.get(c.serviceId)!.backends.delete(c.id);

@@ -24,7 +24,7 @@ const tags = ["backends"];
 
 export function backendRoutes(deps: ApiDeps) {
   const { core } = deps;
-  return new Elysia({ name: "gorb/backends", seed: deps })
+  return new Elysia({ name: "gorb/backends", seed: deps.instance })
     .put(
       "/service/:vs/:rs",
       async ({ params, request }) => {

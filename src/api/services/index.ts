@@ -21,7 +21,7 @@ const tags = ["services"];
 
 export function serviceRoutes(deps: ApiDeps) {
   const { core } = deps;
-  return new Elysia({ name: "gorb/services", seed: deps })
+  return new Elysia({ name: "gorb/services", seed: deps.instance })
     .get("/service", () => tabJson(core.listServices()), {
       detail: {
         tags,

@@ -8,8 +8,13 @@ export interface RunningGorb {
   output(): string;
 }
 
+/**
+ * Starts dist/gorb. Without `--state-dir` in `args` it keeps no state (`--no-state`): the default
+ * /var/lib/gorb would carry one test file's services into the next.
+ */
 export async function startGorb(args: string[] = [], port = 4672): Promise<RunningGorb> {
-  const proc = Bun.spawn(["/host/dist/gorb", "--ipvs", "kernel", "-i", "eth0", "-l", `127.0.0.1:${port}`, ...args], {
+  const state = args.some((a) => /^--?(state-dir|no-state)\b/.test(a)) ? [] : ["--no-state"];
+  const proc = Bun.spawn(["/host/dist/gorb", "--ipvs", "kernel", "-i", "eth0", "-l", `127.0.0.1:${port}`, ...state, ...args], {
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -18,12 +18,13 @@ describe("OpenAPI", () => {
 
   it("documents every route with its models, descriptions and examples", async () => {
     const doc = await spec();
-    expect(Object.keys(doc.paths).sort()).toEqual(["/service", "/service/{vs}", "/service/{vs}/{rs}"]);
+    expect(Object.keys(doc.paths).sort()).toEqual(["/reconcile", "/service", "/service/{vs}", "/service/{vs}/{rs}", "/status"]);
+    expect(Object.keys(doc.paths["/reconcile"]).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/service/{vs}"]).sort()).toEqual(["delete", "get", "patch", "put"]);
     expect(Object.keys(doc.paths["/service/{vs}/{rs}"]).sort()).toEqual(["delete", "get", "patch", "put"]);
     expect(doc.paths["/service/{vs}"].put.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/Service");
     const schemas = doc.components.schemas;
-    for (const name of ["Service", "Backend", "Pulse", "ServiceView", "BackendView", "ServiceList", "Error"]) expect(schemas[name]).toBeDefined();
+    for (const name of ["Service", "Backend", "Pulse", "ServiceView", "BackendView", "ServiceList", "Error", "Reconcile", "Repair", "Status"]) expect(schemas[name]).toBeDefined();
     expect(schemas.Service.properties.method.anyOf.map((o: { const: string }) => o.const)).toContain("wrr");
     expect(schemas.Service.properties.port.description).toBeString();
     expect(schemas.Service.examples.length).toBeGreaterThan(0);
