@@ -11,6 +11,7 @@ import { runCheckConfig, wantsCheckConfig } from "./config/check.ts";
 import { EMPTY_CONFIG, resolveConfig, type RawConfig } from "./config/file.ts";
 import { FlagError, USAGE, parseListen, type IpvsMode } from "./config/flags.ts";
 import { readStartup } from "./config/startup.ts";
+import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from "./config/systemd.ts";
 import { Core } from "./core/core.ts";
 import { createHealthChecker } from "./core/pulse-checker.ts";
 import { Reconciler } from "./core/reconciler.ts";
@@ -68,7 +69,14 @@ async function applyConfigFile(core: Core, raw: RawConfig, path: string, default
   const applied = await applyConfig(core, EMPTY_CONFIG, await resolveConfig(raw, { defaultHost }));
   for (const r of applied.results) if (r.outcome !== "unchanged") log(`config: ${formatResult(r)}`);
   const reloader = configReloader(core, applied.config, { defaultHost, path }, log);
-  process.on("SIGHUP", () => void reloader.reload().catch((e) => log(`config reload failed: ${(e as Error).message}`)));
+  process.on("SIGHUP", () => {
+    // systemd (Type=notify) is told when a reload starts and when gorb is ready again.
+    notifyReloading("reloading the config file");
+    void reloader
+      .reload()
+      .catch((e) => log(`config reload failed: ${(e as Error).message}`))
+      .finally(() => notifyReady("config reloaded"));
+  });
 }
 
 async function main(): Promise<void> {
@@ -80,6 +88,9 @@ async function main(): Promise<void> {
     return;
   }
   for (const w of warnings) console.error(`gorb: WARNING: ${w}`);
+  // VIPs on an interface change where traffic goes: refuse rather than run without them.
+  if (flags.vipInterface) throw new FlagError("-vipi is not supported yet: add the VIPs to the interface another way (e.g. ip addr add VIP/32 dev IFACE)");
+  if (flags.consul) console.error("gorb: WARNING: -c (Consul registration) is not supported yet; services are not registered in Consul");
   const listen = parseListen(flags.listen);
   const ipvs = await openIpvs(flags.ipvs);
   let defaultHost = interfaceAddress(flags.iface);
@@ -113,6 +124,9 @@ async function main(): Promise<void> {
     `gorb ${pkg.version}: listening on http://${server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname}:${server.port} (ipvs: ${ipvs.kind}; reconcile ${every})`,
   );
 
+  notifyReady(`listening on ${server.hostname}:${server.port}`);
+  const watchdog = startWatchdog();
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -120,6 +134,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    notifyStopping();
+    watchdog?.stop();
     const started = performance.now();
     console.log(`gorb: ${signal}: stopping (the kernel's IPVS table is ${flags.cleanupOnExit ? "cleaned up" : "kept, so traffic keeps flowing"})`);
     setTimeout(() => {
