@@ -1,7 +1,7 @@
 /**
  * @module The single-operation verbs of the Ipvs interface, written once on top of `apply`.
  */
-import type { Ipvs, ServiceTable } from "./ipvs.ts";
+import type { Ipvs, OperationResult, ServiceTable } from "./ipvs.ts";
 import type {
   Destination,
   DestinationEntry,
@@ -14,7 +14,6 @@ import type {
   SyncDaemon,
   Timeouts,
 } from "./types.ts";
-import type { OperationResult } from "./ipvs.ts";
 
 export abstract class BaseIpvs implements Ipvs {
   abstract readonly kind: "kernel" | "memory";

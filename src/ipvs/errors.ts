@@ -4,36 +4,9 @@
  */
 import type { IpvsOperation } from "./types.ts";
 
-export const Errno = {
-  EPERM: 1,
-  ENOENT: 2,
-  ESRCH: 3,
-  EINTR: 4,
-  EIO: 5,
-  ENOMEM: 12,
-  EACCES: 13,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENODEV: 19,
-  EINVAL: 22,
-  ERANGE: 34,
-  EAGAIN: 11,
-  EMSGSIZE: 90,
-  EPROTONOSUPPORT: 93,
-  EOPNOTSUPP: 95,
-  EAFNOSUPPORT: 97,
-  ENOBUFS: 105,
-  ETIMEDOUT: 110,
-} as const;
-export type ErrnoName = keyof typeof Errno;
+import { Errno, errnoName } from "../../ffi/errno.ts";
 
-const NAMES = new Map<number, ErrnoName>(
-  (Object.entries(Errno) as [ErrnoName, number][]).map(([name, n]) => [n, name]),
-);
-
-export function errnoName(errno: number): string {
-  return NAMES.get(errno) ?? `errno ${errno}`;
-}
+export { Errno, errnoName, type ErrnoName } from "../../ffi/errno.ts";
 
 /** What the errno means for this kind of operation (IPVS reuses errnos with op-specific meaning). */
 export function describeErrno(errno: number, op?: IpvsOperation["op"] | "get" | "connect"): string {

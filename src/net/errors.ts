@@ -1,24 +1,8 @@
 /** @module Errors of interface-address operations: kernel errno → a sentence a person can act on. Pure. */
 
-export const Errno = {
-  EPERM: 1,
-  EINTR: 4,
-  EIO: 5,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  EEXIST: 17,
-  ENODEV: 19,
-  EINVAL: 22,
-  ERANGE: 34,
-  EOPNOTSUPP: 95,
-  EAFNOSUPPORT: 97,
-  EADDRNOTAVAIL: 99,
-  ENOBUFS: 105,
-  ETIMEDOUT: 110,
-} as const;
+import { Errno, errnoName } from "../../ffi/errno.ts";
 
-const NAMES = new Map<number, string>(Object.entries(Errno).map(([name, n]) => [n, name]));
+export { Errno, errnoName } from "../../ffi/errno.ts";
 
 export type InterfaceOp = "list" | "add" | "remove" | "exists" | "open";
 
@@ -54,10 +38,6 @@ export function describeInterfaceErrno(errno: number, op: InterfaceOp, ifname?: 
     default:
       return `the kernel answered ${errnoName(errno)}`;
   }
-}
-
-export function errnoName(errno: number): string {
-  return NAMES.get(errno) ?? `errno ${errno}`;
 }
 
 /**

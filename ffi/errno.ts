@@ -1,0 +1,32 @@
+/** @module Linux errno numbers gorb meets (asm-generic/errno*.h), and their names. */
+
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+  ERANGE: 34,
+  EMSGSIZE: 90,
+  EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EADDRNOTAVAIL: 99,
+  ENOBUFS: 105,
+  ETIMEDOUT: 110,
+} as const;
+export type ErrnoName = keyof typeof Errno;
+
+const NAMES = new Map<number, ErrnoName>((Object.entries(Errno) as [ErrnoName, number][]).map(([name, n]) => [n, name]));
+
+/** "EEXIST", or "errno 42" for one not in the table. */
+export function errnoName(errno: number): string {
+  return NAMES.get(errno) ?? `errno ${errno}`;
+}
