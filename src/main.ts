@@ -19,6 +19,9 @@ import type { StartupReport } from "./core/startup.ts";
 import { openStateStore } from "./core/state-dir.ts";
 import type { Ipvs } from "./ipvs/ipvs.ts";
 import { MemoryIpvs } from "./ipvs/memory-ipvs.ts";
+import type { InterfaceAddresses } from "./net/interfaces.ts";
+import { MemoryInterfaceAddresses } from "./net/memory-interfaces.ts";
+import { VipManager } from "./core/vips.ts";
 
 /** A graceful stop that takes longer than this (a request stuck in flight) exits anyway. */
 const STOP_DEADLINE_MS = 10_000;
@@ -45,6 +48,25 @@ async function openIpvs(mode: IpvsMode): Promise<Ipvs> {
   }
 }
 
+/**
+ * The addresses of the -vipi interface: the kernel's (rtnetlink) with a kernel IPVS, else an
+ * in-memory copy of the host's interface, so memory mode changes nothing on the host.
+ */
+async function openInterfaces(kind: Ipvs["kind"], ifname: string): Promise<InterfaceAddresses> {
+  if (kind === "memory") {
+    const copy = MemoryInterfaceAddresses.copyOfHost(ifname);
+    if (!copy) throw new FlagError(`no such interface: ${ifname} (-vipi)`);
+    return copy;
+  }
+  const { openKernelInterfaces } = await import("./net/kernel-interfaces.ts");
+  const interfaces = openKernelInterfaces();
+  if (!(await interfaces.exists(ifname))) {
+    interfaces.close();
+    throw new FlagError(`no such interface: ${ifname} (-vipi)`);
+  }
+  return interfaces;
+}
+
 /** The first address of the interface (GORB's default VIP), or undefined when it has none. */
 function interfaceAddress(name: string): string | undefined {
   const addresses = networkInterfaces()[name];
@@ -57,7 +79,8 @@ function describeStartup(r: StartupReport, stateFile: string | null): string {
   const changes = r.reconcile.repaired + r.reconcile.failed === 0 ? "nothing to change" : `${r.reconcile.repaired} repair(s)${r.reconcile.failed ? `, ${r.reconcile.failed} FAILED` : ""}`;
   const kept = r.keptWeights ? `; ${r.keptWeights} kernel weight(s) kept until their first health check` : "";
   const foreign = r.reconcile.foreign.length ? `; ${r.reconcile.foreign.length} foreign service(s) left alone` : "";
-  return `gorb: state ${from}: restored ${r.services} service(s), ${r.backends} backend(s); kernel: ${r.flushed ? "flushed (-f), " : ""}adopted ${r.adopted}, ${changes}${kept}${foreign} (${r.durationMs.toFixed(1)} ms)`;
+  const vips = r.vips?.length ? `; VIPs: ${r.vips.length} put back or removed` : "";
+  return `gorb: state ${from}: restored ${r.services} service(s), ${r.backends} backend(s); kernel: ${r.flushed ? "flushed (-f), " : ""}adopted ${r.adopted}, ${changes}${kept}${foreign}${vips} (${r.durationMs.toFixed(1)} ms)`;
 }
 
 /**
@@ -88,8 +111,6 @@ async function main(): Promise<void> {
     return;
   }
   for (const w of warnings) console.error(`gorb: WARNING: ${w}`);
-  // VIPs on an interface change where traffic goes: refuse rather than run without them.
-  if (flags.vipInterface) throw new FlagError("-vipi is not supported yet: add the VIPs to the interface another way (e.g. ip addr add VIP/32 dev IFACE)");
   if (flags.consul) console.error("gorb: WARNING: -c (Consul registration) is not supported yet; services are not registered in Consul");
   const listen = parseListen(flags.listen);
   const ipvs = await openIpvs(flags.ipvs);
@@ -102,7 +123,9 @@ async function main(): Promise<void> {
 
   const state = openStateStore({ stateDir: flags.stateDir, noState: flags.noState, stateDirGiven: sources.stateDir !== "default", ipvsKind: ipvs.kind });
   if (state.note) console.error(`gorb: ${state.note}`);
-  const core = new Core({ ipvs, store: state.store, defaultHost, health: createHealthChecker });
+  const interfaces = flags.vipInterface ? await openInterfaces(ipvs.kind, flags.vipInterface) : undefined;
+  const vips = interfaces && new VipManager({ interfaces, ifname: flags.vipInterface, store: state.store });
+  const core = new Core({ ipvs, store: state.store, defaultHost, health: createHealthChecker, ...(vips ? { vips } : {}) });
   const startup = await core.start({ flush: flags.flush });
   console.log(describeStartup(startup, state.path));
   if (raw) await applyConfigFile(core, raw, flags.config, defaultHost);
@@ -150,6 +173,7 @@ async function main(): Promise<void> {
       if (flags.cleanupOnExit) await core.cleanup();
       await state.store.close();
       ipvs.close();
+      interfaces?.close();
     } catch (e) {
       console.error(`gorb: error while stopping: ${(e as Error).message}`);
       code = 1;

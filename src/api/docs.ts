@@ -12,7 +12,7 @@ import favicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
 import { BackendModel, BackendViewModel, PulseModel } from "./backends/model.ts";
 import { ServiceListModel, ServiceModel, ServiceViewModel } from "./services/model.ts";
 import { BackendStatsModel, StatsModel } from "./stats.ts";
-import { ReconcileModel, RepairModel, StatusModel } from "./reconcile/model.ts";
+import { ReconcileModel, RepairModel, StatusModel, VipModel, VipRepairModel } from "./reconcile/model.ts";
 
 export const OPENAPI_PATH = "/openapi.json";
 export const SWAGGER_PATH = "/swagger";
@@ -36,6 +36,8 @@ const MODELS: Record<string, TSchema> = {
   BackendStats: BackendStatsModel,
   Error: ErrorModel,
   Repair: RepairModel,
+  VipRepair: VipRepairModel,
+  Vip: VipModel,
   Reconcile: ReconcileModel,
   Status: StatusModel,
 };

@@ -29,6 +29,7 @@ import { AppliedTable } from "./applied.ts";
 import type { Destination } from "../ipvs/types.ts";
 import { reconcile, type ReconcileOptions, type ReconcileResult } from "./reconcile.ts";
 import { cleanUp, startUp, type CleanupResult, type StartOptions, type StartupReport } from "./startup.ts";
+import type { VipManager, VipRepair } from "./vips.ts";
 
 /** One command's plan inputs and what to record once the kernel took it. */
 interface Step {
@@ -47,6 +48,8 @@ export interface CoreOptions {
   readonly resolve?: Resolver;
   /** Scheduler names accepted (default: all of Linux's). */
   readonly schedulers?: readonly string[];
+  /** GORB's -vipi: puts each service's VIP on an interface. Default: VIPs are not touched. */
+  readonly vips?: VipManager;
 }
 
 export interface ServiceView {
@@ -101,9 +104,11 @@ export class Core {
   private readonly backendCtx: BackendContext;
   private readonly runtime: Runtime;
   private readonly access: CoreAccess;
+  readonly vips: VipManager | undefined;
 
   constructor(options: CoreOptions) {
     this.ipvs = options.ipvs;
+    this.vips = options.vips;
     this.store = options.store ?? new MemoryStateStore();
     this.health = (options.health ?? createNullHealthChecker)((u) => this.onHealthUpdate(u));
     const resolve = options.resolve ?? systemResolver;
@@ -128,7 +133,14 @@ export class Core {
       if (this.state.services.has(id)) throw new ConflictError(`service [${id}] exists`);
       this.checkKernelIdentity(id, normalized.service.key);
       const next: DesiredService = { id, ...normalized, backends: noBackends() };
-      await this.transact(id, next, [putService(next)], [{ kind: "delete-service", id }]);
+      const vip = this.vips && vipOf(next);
+      if (vip) await this.vips!.acquire(id, vip);
+      try {
+        await this.transact(id, next, [putService(next)], [{ kind: "delete-service", id }]);
+      } catch (e) {
+        if (vip) await this.vips!.release(id, vip);
+        throw e;
+      }
       this.events.emit({ type: "service-created", service: id });
     });
   }
@@ -174,6 +186,8 @@ export class Core {
       const undo: StoreChange[] = [putService(current)];
       for (const b of current.backends.values()) undo.push(putBackend(id, b));
       await this.transact(id, undefined, [{ kind: "delete-service", id }], undo);
+      const vip = this.vips && vipOf(current);
+      if (vip) await this.vips!.release(id, vip);
       this.addresses.delete(id);
       for (const b of current.backends.values()) this.forgetHealth(id, b.id);
       this.events.emit({ type: "service-deleted", service: id });
@@ -300,18 +314,28 @@ export class Core {
    * kept as they are, what differs is fixed in place, nothing gorb does not own is touched (all
    * of it is flushed first with `flush`, GORB's -f). Call once, before serving.
    */
-  start(options: StartOptions = {}): Promise<StartupReport> {
-    return startUp(this.access, this.store, options);
+  async start(options: StartOptions = {}): Promise<StartupReport> {
+    const report = await startUp(this.access, this.store, options);
+    if (!this.vips) return report;
+    const users = new Map<string, string>();
+    for (const s of this.state.services.values()) {
+      const vip = vipOf(s);
+      if (vip) users.set(s.id, vip);
+    }
+    return { ...report, vips: await this.vips.restore(users) };
   }
 
-  /** Compares the kernel's table with desired state and repairs the difference (or only reports it). */
-  reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
-    return reconcile(this.access, options);
+  /** Compares the kernel's table (and the VIPs) with desired state and repairs the difference (or only reports it). */
+  async reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    const result = await reconcile(this.access, options);
+    if (!this.vips) return result;
+    return withVipRepairs(result, await this.vips.reconcile({ dryRun: options.dryRun === true, trigger: options.trigger ?? "api" }));
   }
 
-  /** Removes gorb's services from the kernel (--cleanup-on-exit); desired state stays stored. */
-  cleanup(): Promise<CleanupResult> {
-    return cleanUp(this.access);
+  /** Removes gorb's services from the kernel, and the VIPs it added (--cleanup-on-exit); desired state stays stored. */
+  async cleanup(): Promise<CleanupResult> {
+    const result = await cleanUp(this.access);
+    return this.vips ? { ...result, vips: await this.vips.cleanup() } : result;
   }
 
   private makeAccess(): CoreAccess {
@@ -627,6 +651,19 @@ function alreadyGone(op: IpvsOperation, error: IpvsError): boolean {
   if (op.op === "delete-service") return error.errno === Errno.ESRCH;
   if (op.op === "delete-destination") return error.errno === Errno.ENOENT || error.errno === Errno.ESRCH;
   return false;
+}
+
+/** The address a service puts on the -vipi interface; none for a fwmark service. */
+function vipOf(s: DesiredService): string | undefined {
+  return isFwmarkKey(s.service.key) ? undefined : s.service.key.address;
+}
+
+/** A reconcile's result with the VIP repairs added (and counted). */
+function withVipRepairs(result: ReconcileResult, vips: VipRepair[]): ReconcileResult {
+  if (vips.length === 0) return { ...result, vips };
+  const repaired = vips.filter((v) => v.ok === true).length;
+  const failed = vips.filter((v) => v.ok === false).length;
+  return { ...result, vips, repaired: result.repaired + repaired, failed: result.failed + failed };
 }
 
 /** A service's store record: its options and the VIP its host resolved to. */

@@ -76,3 +76,13 @@ export class StoreError extends GorbError {
     super(`error while writing the state store: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
+
+/** The VIP of a service could not be added to the `-vipi` interface; nothing was applied. */
+export class VipError extends GorbError {
+  override readonly name = "VipError";
+  readonly code = "VIP";
+  readonly status = 500;
+  constructor(vip: string, ifname: string, cause: unknown) {
+    super(`error while adding the VIP ${vip} to ${ifname}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

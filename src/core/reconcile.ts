@@ -19,6 +19,7 @@ import type { CoreAccess } from "./access.ts";
 import type { DesiredService } from "./model.ts";
 import { destinationKey, plan } from "./plan.ts";
 import type { TableEntry } from "./project.ts";
+import type { VipRepair } from "./vips.ts";
 
 export type ReconcileTrigger = "start-up" | "periodic" | "api";
 
@@ -73,6 +74,8 @@ export interface ReconcileResult {
   readonly failed: number;
   /** Kernel services gorb does not own, left alone. */
   readonly foreign: string[];
+  /** VIP repairs (with -vipi; absent without), counted in `repaired` and `failed`. */
+  readonly vips?: VipRepair[];
 }
 
 const DEFAULT_CONCURRENCY = 8;

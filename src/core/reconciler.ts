@@ -2,7 +2,9 @@
  * @module The periodic reconcile (--reconcile-interval) and the on-demand one (the API), one at a
  * time, with the counters /status shows. A run that repairs waits for the one in progress; a dry
  * run only reads, so it never waits. The timer is re-armed after each run, so runs never overlap
- * however slow the kernel is.
+ * however slow the kernel is. A periodic run with refused repairs (or that could not read the
+ * kernel) doubles the delay to the next one, up to 16× the interval, so a permanent refusal is
+ * not retried and logged every interval forever; a clean run restores the interval.
  */
 import type { ReconcileResult, ReconcileTrigger } from "./reconcile.ts";
 
@@ -13,6 +15,8 @@ export interface ReconcileTarget {
 export interface ReconcilerStatus {
   /** 0 when periodic runs are disabled. */
   readonly intervalMs: number;
+  /** The delay before the next periodic run: the interval, or more while repairs keep failing. */
+  readonly delayMs: number;
   /** Runs that could repair (periodic and on demand; not dry runs). */
   readonly runs: number;
   /** Operations applied successfully, and refused, over all runs. */
@@ -24,7 +28,11 @@ export interface ReconcilerStatus {
   readonly lastError: string | null;
 }
 
+/** How far a run of failures stretches the delay between periodic runs. */
+export const MAX_BACKOFF_FACTOR = 16;
+
 export class Reconciler {
+  private delayMs: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -39,7 +47,9 @@ export class Reconciler {
     private readonly target: ReconcileTarget,
     readonly intervalMs: number,
     private readonly log: (line: string) => void = (line) => console.error(line),
-  ) {}
+  ) {
+    this.delayMs = intervalMs;
+  }
 
   /** Starts the periodic runs (nothing when the interval is 0). */
   start(): void {
@@ -63,7 +73,7 @@ export class Reconciler {
   }
 
   status(): ReconcilerStatus {
-    return { intervalMs: this.intervalMs, runs: this.runs, repairs: this.repairs, failures: this.failures, errors: this.errors, last: this.last, lastError: this.lastError };
+    return { intervalMs: this.intervalMs, delayMs: this.delayMs, runs: this.runs, repairs: this.repairs, failures: this.failures, errors: this.errors, last: this.last, lastError: this.lastError };
   }
 
   private async repair(trigger: ReconcileTrigger): Promise<ReconcileResult> {
@@ -74,12 +84,18 @@ export class Reconciler {
       this.failures += result.failed;
       this.last = result;
       this.lastError = null;
+      this.backOff(result.failed > 0);
       return result;
     } catch (e) {
       this.errors++;
       this.lastError = (e as Error).message;
+      this.backOff(true);
       throw e;
     }
+  }
+
+  private backOff(failed: boolean): void {
+    this.delayMs = failed ? Math.min(this.delayMs * 2, this.intervalMs * MAX_BACKOFF_FACTOR) : this.intervalMs;
   }
 
   private arm(): void {
@@ -91,6 +107,6 @@ export class Reconciler {
         .finally(() => {
           if (!this.stopped) this.arm();
         });
-    }, this.intervalMs);
+    }, this.delayMs);
   }
 }

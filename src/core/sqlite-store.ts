@@ -13,16 +13,17 @@
  *
  * Schema (version in `PRAGMA user_version`): `services(id, spec)` and `backends(service_id, id,
  * spec)`, each spec the JSON of the normalized options plus the resolved address; a backend goes
- * with its service (`ON DELETE CASCADE`). Rows keep their rowid on update, so loading in rowid
+ * with its service (`ON DELETE CASCADE`). Version 2 adds `vips(ifname, address, prefix)`: the
+ * addresses gorb added to the `-vipi` interface (a version-1 file is upgraded in place). Rows keep their rowid on update, so loading in rowid
  * order gives back creation order.
  */
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BackendOptions, ServiceOptions } from "./model.ts";
-import type { StateStore, StoreChange, StoredService } from "./store.ts";
+import type { OwnedVip, StateStore, StoreChange, StoredService } from "./store.ts";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const STATE_FILE = "state.db";
 
 interface ServiceSpec {
@@ -46,6 +47,8 @@ export class SqliteStateStore implements StateStore {
   private readonly deleteService: Statement;
   private readonly putBackend: Statement;
   private readonly deleteBackend: Statement;
+  private readonly putVip: Statement;
+  private readonly deleteVip: Statement;
   private readonly applyAll: (changes: readonly StoreChange[]) => void;
   private closed = false;
   /** Test knob: the next write throws this after applying its first change (inside the transaction). */
@@ -93,6 +96,8 @@ export class SqliteStateStore implements StateStore {
       "INSERT INTO backends (service_id, id, spec) VALUES ($service, $id, $spec) ON CONFLICT (service_id, id) DO UPDATE SET spec = excluded.spec",
     );
     this.deleteBackend = db.prepare("DELETE FROM backends WHERE service_id = $service AND id = $id");
+    this.putVip = db.prepare("INSERT INTO vips (ifname, address, prefix) VALUES ($ifname, $address, $prefix) ON CONFLICT (ifname, address) DO UPDATE SET prefix = excluded.prefix");
+    this.deleteVip = db.prepare("DELETE FROM vips WHERE ifname = $ifname AND address = $address");
     this.applyAll = db.transaction((changes: readonly StoreChange[]) => {
       let first = true;
       for (const c of changes) {
@@ -118,6 +123,8 @@ export class SqliteStateStore implements StateStore {
       this.db.run(
         "CREATE TABLE IF NOT EXISTS backends (service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE, id TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (service_id, id))",
       );
+      // Version 2.
+      this.db.run("CREATE TABLE IF NOT EXISTS vips (ifname TEXT NOT NULL, address TEXT NOT NULL, prefix INTEGER NOT NULL, PRIMARY KEY (ifname, address))");
       this.db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -136,6 +143,10 @@ export class SqliteStateStore implements StateStore {
       const spec = JSON.parse(s.spec) as ServiceSpec;
       return { id: s.id, options: spec.options, ...(spec.address === undefined ? {} : { address: spec.address }), backends: byService.get(s.id) ?? [] };
     });
+  }
+
+  async loadVips(): Promise<OwnedVip[]> {
+    return this.db.query<OwnedVip, []>("SELECT ifname, address, prefix FROM vips ORDER BY rowid").all().map((r) => ({ ifname: r.ifname, address: r.address, prefix: r.prefix }));
   }
 
   /** One transaction: all the changes or none. A backend of a missing service is refused. */
@@ -163,6 +174,12 @@ export class SqliteStateStore implements StateStore {
       case "delete-backend":
         this.deleteBackend.run({ service: c.serviceId, id: c.id });
         return;
+      case "put-vip":
+        this.putVip.run({ ifname: c.vip.ifname, address: c.vip.address, prefix: c.vip.prefix });
+        return;
+      case "delete-vip":
+        this.deleteVip.run({ ifname: c.ifname, address: c.address });
+        return;
     }
   }
 
@@ -178,7 +195,7 @@ export class SqliteStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const statement of [this.putService, this.deleteService, this.putBackend, this.deleteBackend]) statement.finalize();
+    for (const statement of [this.putService, this.deleteService, this.putBackend, this.deleteBackend, this.putVip, this.deleteVip]) statement.finalize();
     this.db.close(true);
   }
 }

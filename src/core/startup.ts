@@ -29,6 +29,7 @@ import { destinationKey } from "./plan.ts";
 import type { TableEntry } from "./project.ts";
 import { reconcile, type ReconcileResult } from "./reconcile.ts";
 import type { StateStore, StoredService } from "./store.ts";
+import type { VipRepair } from "./vips.ts";
 
 export interface StartOptions {
   /** GORB's -f: flush the whole IPVS table first, then apply desired state. */
@@ -49,6 +50,8 @@ export interface StartupReport {
   readonly keptWeights: number;
   /** What start-up changed in the kernel. */
   readonly reconcile: ReconcileResult;
+  /** With -vipi: VIPs put back on the interface, or removed because no service uses them. */
+  readonly vips?: VipRepair[];
   readonly durationMs: number;
 }
 
@@ -149,6 +152,8 @@ export interface CleanupResult {
   /** Services the kernel did not have. */
   readonly absent: string[];
   readonly failed: { readonly service: string; readonly error: string }[];
+  /** With -vipi: the VIPs gorb added, removed. */
+  readonly vips?: VipRepair[];
 }
 
 /**

@@ -12,7 +12,18 @@ export type StoreChange =
   | { readonly kind: "put-service"; readonly id: string; readonly options: ServiceOptions; readonly address?: string }
   | { readonly kind: "delete-service"; readonly id: string }
   | { readonly kind: "put-backend"; readonly serviceId: string; readonly id: string; readonly options: BackendOptions; readonly address?: string }
-  | { readonly kind: "delete-backend"; readonly serviceId: string; readonly id: string };
+  | { readonly kind: "delete-backend"; readonly serviceId: string; readonly id: string }
+  /** gorb is adding (or added) this VIP to the interface, so it may remove it again later. */
+  | { readonly kind: "put-vip"; readonly vip: OwnedVip }
+  | { readonly kind: "delete-vip"; readonly ifname: string; readonly address: string };
+
+/** A VIP gorb added to an interface (`-vipi`): only these does it ever remove. */
+export interface OwnedVip {
+  readonly ifname: string;
+  /** Canonical spelling. */
+  readonly address: string;
+  readonly prefix: number;
+}
 
 export interface StoredBackend {
   readonly id: string;
@@ -33,6 +44,8 @@ export interface StoredService {
 export interface StateStore {
   /** Everything persisted, for start-up. */
   load(): Promise<StoredService[]>;
+  /** The VIPs gorb added to interfaces and has not removed yet. */
+  loadVips(): Promise<OwnedVip[]>;
   /** Applies the changes atomically (all or none). Deleting a service deletes its backends. */
   write(changes: readonly StoreChange[]): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +59,7 @@ interface Row {
 
 export class MemoryStateStore implements StateStore {
   private readonly rows = new Map<string, Row>();
+  private readonly vips = new Map<string, OwnedVip>();
   /** Test knob: the next write throws this. */
   failNextWrite: Error | undefined;
 
@@ -56,6 +70,10 @@ export class MemoryStateStore implements StateStore {
       ...(row.address === undefined ? {} : { address: row.address }),
       backends: [...row.backends].map(([bid, b]) => ({ id: bid, options: b.options, ...(b.address === undefined ? {} : { address: b.address }) })),
     }));
+  }
+
+  async loadVips(): Promise<OwnedVip[]> {
+    return [...this.vips.values()];
   }
 
   async write(changes: readonly StoreChange[]): Promise<void> {
@@ -69,6 +87,7 @@ export class MemoryStateStore implements StateStore {
     for (const c of changes) {
       if (c.kind === "put-service") exists.add(c.id);
       else if (c.kind === "delete-service") exists.delete(c.id);
+      else if (c.kind === "put-vip" || c.kind === "delete-vip") continue;
       else if (!exists.has(c.serviceId) && !this.rows.has(c.serviceId)) throw new Error(`store: no service ${JSON.stringify(c.serviceId)}`);
     }
     for (const c of changes) {
@@ -90,9 +109,19 @@ export class MemoryStateStore implements StateStore {
         case "delete-backend":
           this.rows.get(c.serviceId)!.backends.delete(c.id);
           break;
+        case "put-vip":
+          this.vips.set(vipKey(c.vip.ifname, c.vip.address), c.vip);
+          break;
+        case "delete-vip":
+          this.vips.delete(vipKey(c.ifname, c.address));
+          break;
       }
     }
   }
 
   async close(): Promise<void> {}
+}
+
+function vipKey(ifname: string, address: string): string {
+  return `${ifname}\0${address}`;
 }

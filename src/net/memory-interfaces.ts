@@ -2,6 +2,7 @@
  * @module MemoryInterfaceAddresses: InterfaceAddresses in a Map, with the kernel's answers and
  * errors, for tests and `--ipvs memory` mode (where nothing on the host may change).
  */
+import { networkInterfaces } from "node:os";
 import { Errno, InterfaceError } from "./errors.ts";
 import { checkAddress, checkInterfaceName, invalidInterfaceName, type InterfaceAddress, type InterfaceAddresses } from "./interfaces.ts";
 
@@ -26,6 +27,14 @@ export class MemoryInterfaceAddresses implements InterfaceAddresses {
         list.push({ address: checked.address, prefix: checked.prefix, family: checked.family });
       }
     }
+  }
+
+  /** A copy of this host's interface `ifname` with its addresses (memory mode), or undefined when the host has none such. */
+  static copyOfHost(ifname: string): MemoryInterfaceAddresses | undefined {
+    const host = networkInterfaces()[ifname];
+    if (!host) return undefined;
+    const addresses = host.map((a) => ({ address: a.address.split("%")[0]!, prefix: prefixLength(a.netmask), family: a.family === "IPv4" ? ("inet" as const) : ("inet6" as const) }));
+    return new MemoryInterfaceAddresses({ [ifname]: addresses });
   }
 
   /** Adds an interface with no address (as `ip link add`); a no-op when it exists. */
@@ -86,4 +95,12 @@ export class MemoryInterfaceAddresses implements InterfaceAddresses {
     this.injected = undefined;
     throw new InterfaceError(errno, op, ifname);
   }
+}
+
+/** "255.255.255.0" or "ffff:ffff::" → its prefix length. */
+export function prefixLength(netmask: string): number {
+  const parts = netmask.includes(".") ? netmask.split(".").map(Number) : netmask.split(":").map((g) => (g === "" ? 0 : parseInt(g, 16)));
+  let bits = 0;
+  for (const part of parts) for (let v = part; v > 0; v >>>= 1) bits += v & 1;
+  return bits;
 }

@@ -23,6 +23,7 @@ export function reconcileView(r: ReconcileResult) {
     failed: r.failed,
     operations: r.operations,
     foreign: r.foreign,
+    ...(r.vips ? { vips: r.vips } : {}),
   };
 }
 
@@ -90,10 +91,14 @@ function statusView(deps: ApiDeps) {
       kept_weights: startup.keptWeights,
       repaired: startup.reconcile.repaired,
       failed: startup.reconcile.failed,
+      ...(startup.vips ? { vips: startup.vips } : {}),
       duration_ms: startup.durationMs,
     },
+    vip_interface: core.vips?.ifname ?? null,
+    vips: core.vips?.status() ?? [],
     reconcile: {
       interval_ms: r?.intervalMs ?? 0,
+      delay_ms: r?.delayMs ?? 0,
       runs: r?.runs ?? 0,
       repaired: r?.repairs ?? 0,
       failed: r?.failures ?? 0,

@@ -19,6 +19,28 @@ export const RepairModel = Type.Object(
   { title: "Repair" },
 );
 
+export const VipRepairModel = Type.Object(
+  {
+    op: Type.Union([Type.Literal("add-vip"), Type.Literal("remove-vip")]),
+    vip: Type.String({ description: "The address and prefix.", examples: ["192.0.2.10/32", "2001:db8::10/128"] }),
+    interface: Type.String({ description: "The -vipi interface." }),
+    services: Type.Array(Type.String(), { description: "The services that use this VIP." }),
+    reason: Type.String({ examples: ["VIP missing from the interface", "no service uses this VIP any more"] }),
+    ok: Type.Optional(Type.Boolean({ description: "Whether the kernel took it; absent in a dry run." })),
+    error: Type.Optional(Type.String()),
+  },
+  { title: "VipRepair" },
+);
+
+export const VipModel = Type.Object(
+  {
+    vip: Type.String({ examples: ["192.0.2.10/32"] }),
+    services: Type.Array(Type.String(), { description: "The services that use it." }),
+    owned: Type.Boolean({ description: "gorb added it, and removes it with the last service that uses it." }),
+  },
+  { title: "Vip" },
+);
+
 export const ReconcileModel = Type.Object(
   {
     dry_run: Type.Boolean({ description: "True when nothing was changed (GET, or POST ?dry_run=true)." }),
@@ -30,6 +52,7 @@ export const ReconcileModel = Type.Object(
     failed: Type.Integer({ description: "Operations the kernel refused (retried by the next run)." }),
     operations: Type.Array(RepairModel, { description: "The repairs made, or those a dry run would make, in order." }),
     foreign: Type.Array(Type.String(), { description: "Kernel services gorb does not own: left alone." }),
+    vips: Type.Optional(Type.Array(VipRepairModel, { description: "With -vipi: VIPs put back on the interface or removed (counted in repaired and failed)." })),
   },
   {
     title: "Reconcile",
@@ -68,14 +91,18 @@ export const StatusModel = Type.Object(
           kept_weights: Type.Integer({ description: "Destinations whose kernel weight is kept until their first health verdict." }),
           repaired: Type.Integer(),
           failed: Type.Integer(),
+          vips: Type.Optional(Type.Array(VipRepairModel, { description: "With -vipi: VIPs put back or removed at start-up." })),
           duration_ms: Type.Number(),
         }),
         Type.Null(),
       ],
       { description: "What start-up found and changed; null before it ran." },
     ),
+    vip_interface: Type.Union([Type.String(), Type.Null()], { description: "The -vipi interface; null without -vipi." }),
+    vips: Type.Array(VipModel, { description: "With -vipi: the VIPs in use or owned." }),
     reconcile: Type.Object({
       interval_ms: Type.Integer({ description: "0: periodic runs disabled." }),
+      delay_ms: Type.Integer({ description: "Delay before the next periodic run: the interval, doubled after each run with refused repairs (up to 16×) until a clean run." }),
       runs: Type.Integer(),
       repaired: Type.Integer({ description: "Operations repaired over all runs." }),
       failed: Type.Integer(),

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "bun:test";
 import { createApp } from "../../../src/api/app.ts";
 import { Reconciler } from "../../../src/core/reconciler.ts";
+import { MemoryStateStore } from "../../../src/core/store.ts";
+import { VipManager } from "../../../src/core/vips.ts";
+import { MemoryInterfaceAddresses } from "../../../src/net/memory-interfaces.ts";
 import { setup, VIP } from "./helpers.ts";
 
 const KEY = { family: "inet", protocol: "tcp", address: VIP, port: 80 } as const;
@@ -94,3 +97,47 @@ describe("/status", () => {
     expect(res.json).toMatchObject({ ipvs: "memory", state_file: null, startup: null, services: 0, reconcile: { runs: 0 } });
   });
 });
+
+describe("-vipi in the API", () => {
+  function withVips() {
+    const interfaces = new MemoryInterfaceAddresses(["eth1"]);
+    const store = new MemoryStateStore();
+    const t = setup({ store, vips: new VipManager({ interfaces, ifname: "eth1", store, log: () => {} }) });
+    return { ...t, interfaces };
+  }
+
+  it("GET /status lists the VIPs, their services and whether gorb added them", async () => {
+    const t = withVips();
+    expect((await t.req("PUT", "/service/web", { host: "192.0.2.10", port: 80 })).status).toBe(200);
+    expect((await t.req("PUT", "/service/web6", { host: "2001:db8::10", port: 443 })).status).toBe(200);
+    const res = await t.req("GET", "/status");
+    expect(res.json.vip_interface).toBe("eth1");
+    expect(res.json.vips).toEqual([
+      { vip: "192.0.2.10/32", services: ["web"], owned: true },
+      { vip: "2001:db8::10/128", services: ["web6"], owned: true },
+    ]);
+    expect((await setup().req("GET", "/status")).json).toMatchObject({ vip_interface: null, vips: [] });
+  });
+
+  it("a VIP the kernel refuses: PUT answers 500 naming the VIP and the interface, and nothing is created", async () => {
+    const t = withVips();
+    t.interfaces.deleteInterface("eth1");
+    const res = await t.req("PUT", "/service/web", { host: "192.0.2.10", port: 80 });
+    expect(res.status).toBe(500);
+    expect(res.json.error).toBe("error while adding the VIP 192.0.2.10/32 to eth1: no such interface eth1");
+    expect((await t.req("GET", "/service")).json).toEqual([]);
+    expect(await t.ipvs.table()).toEqual([]);
+  });
+
+  it("GET /reconcile shows a missing VIP; POST puts it back and counts it", async () => {
+    const t = withVips();
+    expect((await t.req("PUT", "/service/web", { host: "192.0.2.10", port: 80 })).status).toBe(200);
+    await t.interfaces.remove("eth1", "192.0.2.10", 32);
+    const dry = await t.req("GET", "/reconcile");
+    expect(dry.json.vips).toEqual([{ op: "add-vip", vip: "192.0.2.10/32", interface: "eth1", services: ["web"], reason: "VIP missing from the interface" }]);
+    const done = await t.req("POST", "/reconcile");
+    expect(done.json).toMatchObject({ repaired: 1, failed: 0, vips: [{ op: "add-vip", ok: true }] });
+    expect((await t.interfaces.list("eth1")).map((a) => a.address)).toEqual(["192.0.2.10"]);
+  });
+});
+

@@ -216,4 +216,23 @@ describe("Reconciler (periodic and on demand)", () => {
     await expect(reconciler.run()).rejects.toThrow("netlink down");
     expect(reconciler.status()).toMatchObject({ errors: 1, lastError: "netlink down" });
   });
+
+  it("backs off while repairs keep failing (doubling up to 16× the interval), and returns to the interval after a clean run", async () => {
+    let failed = 1;
+    let fail = false;
+    const result = () => ({ dryRun: false, trigger: "api" as const, at: "", durationMs: 0, services: 1, operations: [], repaired: 0, failed, foreign: [] });
+    const reconciler = new Reconciler({ reconcile: async () => (fail ? Promise.reject(new Error("netlink down")) : result()) }, 1000);
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await reconciler.run();
+      delays.push(reconciler.status().delayMs);
+    }
+    expect(delays).toEqual([2000, 4000, 8000, 16000, 16000, 16000]);
+    failed = 0;
+    await reconciler.run();
+    expect(reconciler.status().delayMs).toBe(1000);
+    fail = true;
+    await expect(reconciler.run()).rejects.toThrow("netlink down");
+    expect(reconciler.status().delayMs).toBe(2000);
+  });
 });

@@ -86,6 +86,23 @@ for (const [name, make] of [
       expect((await store.load()).find((s) => s.id === "web")!.backends).toEqual([]);
     });
 
+    it("records owned VIPs per interface, apart from services, in the same atomic batches", async () => {
+      const store = make();
+      const vip = { ifname: "eth1", address: "192.0.2.1", prefix: 32 };
+      await store.write([
+        { kind: "put-service", id: "web", options: service(80), address: "192.0.2.1" },
+        { kind: "put-vip", vip },
+        { kind: "put-vip", vip: { ifname: "eth1", address: "2001:db8::1", prefix: 128 } },
+        { kind: "put-vip", vip: { ifname: "eth2", address: "192.0.2.1", prefix: 32 } },
+      ]);
+      expect(await store.loadVips()).toEqual([vip, { ifname: "eth1", address: "2001:db8::1", prefix: 128 }, { ifname: "eth2", address: "192.0.2.1", prefix: 32 }]);
+      // Deleting the service leaves the VIP record: it goes only once the address is off the interface.
+      await store.write([{ kind: "delete-service", id: "web" }, { kind: "delete-vip", ifname: "eth2", address: "192.0.2.1" }]);
+      expect(await store.loadVips()).toEqual([vip, { ifname: "eth1", address: "2001:db8::1", prefix: 128 }]);
+      await expect(store.write([{ kind: "delete-vip", ifname: "eth1", address: "192.0.2.1" }, { kind: "put-backend", serviceId: "nope", id: "b", options: backend(1) }])).rejects.toThrow("no service");
+      expect(await store.loadVips()).toHaveLength(2);
+    });
+
     it("a batch with an impossible change leaves nothing behind", async () => {
       const store = make();
       await store.write([{ kind: "put-service", id: "web", options: service(80) }]);
@@ -176,6 +193,27 @@ describe("SqliteStateStore", () => {
     expect(() => SqliteStateStore.open(dir)).toThrow(/in use by another process/);
     await first.close();
     expect(await openStore(dir).load()).toHaveLength(1);
+  });
+
+  it("upgrades a version-1 file in place: its services stay, VIPs can be recorded", async () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, STATE_FILE), { create: true });
+    db.run("CREATE TABLE services (id TEXT PRIMARY KEY NOT NULL, spec TEXT NOT NULL)");
+    db.run("CREATE TABLE backends (service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE, id TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (service_id, id))");
+    db.run("INSERT INTO services (id, spec) VALUES (?, ?)", ["web", JSON.stringify({ options: service(80), address: "192.0.2.1" })]);
+    db.run("PRAGMA user_version = 1");
+    db.close();
+    const store = openStore(dir);
+    expect(await store.load()).toEqual([{ id: "web", options: service(80), address: "192.0.2.1", backends: [] }]);
+    expect(await store.loadVips()).toEqual([]);
+    await store.write([{ kind: "put-vip", vip: { ifname: "eth1", address: "192.0.2.1", prefix: 32 } }]);
+    await store.close();
+    const again = openStore(dir);
+    expect(await again.loadVips()).toEqual([{ ifname: "eth1", address: "192.0.2.1", prefix: 32 }]);
+    await again.close();
+    const check = new Database(join(dir, STATE_FILE), { readonly: true });
+    expect(check.query<{ user_version: number }, []>("PRAGMA user_version").get()!.user_version).toBe(2);
+    check.close();
   });
 
   it("refuses a file written by a newer schema, and a directory it cannot create", async () => {
