@@ -22,6 +22,7 @@ import { MemoryIpvs } from "./ipvs/memory-ipvs.ts";
 import type { InterfaceAddresses } from "./net/interfaces.ts";
 import { MemoryInterfaceAddresses } from "./net/memory-interfaces.ts";
 import { VipManager } from "./core/vips.ts";
+import { ConsulSync, consulRegistry } from "./discovery/consul.ts";
 
 /** A graceful stop that takes longer than this (a request stuck in flight) exits anyway. */
 const STOP_DEADLINE_MS = 10_000;
@@ -111,7 +112,6 @@ async function main(): Promise<void> {
     return;
   }
   for (const w of warnings) console.error(`gorb: WARNING: ${w}`);
-  if (flags.consul) console.error("gorb: WARNING: -c (Consul registration) is not supported yet; services are not registered in Consul");
   const listen = parseListen(flags.listen);
   const ipvs = await openIpvs(flags.ipvs);
   let defaultHost = interfaceAddress(flags.iface);
@@ -128,6 +128,9 @@ async function main(): Promise<void> {
   const core = new Core({ ipvs, store: state.store, defaultHost, health: createHealthChecker, ...(vips ? { vips } : {}) });
   const startup = await core.start({ flush: flags.flush });
   console.log(describeStartup(startup, state.path));
+  const consul = flags.consul ? new ConsulSync({ registry: consulRegistry(flags.consul) }) : undefined;
+  // GORB registers itself as "gorb" at the first -i address and the listen port.
+  consul?.start(core, defaultHost && listen.port !== 0 ? { name: "gorb", address: defaultHost, port: listen.port } : undefined);
   if (raw) await applyConfigFile(core, raw, flags.config, defaultHost);
 
   const reconciler = new Reconciler(core, flags.reconcileIntervalMs);
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
       // Stop accepting; requests in flight finish (their commands complete, with their locks).
       await Promise.all([server.stop(), reconciler.stop()]);
       await core.stop();
+      await consul?.stop();
       if (flags.cleanupOnExit) await core.cleanup();
       await state.store.close();
       ipvs.close();
