@@ -9,7 +9,7 @@ import { DEFAULT_MAX_BODY_BYTES } from "./api/deps.ts";
 import { applyConfig, configReloader, formatResult } from "./config/apply.ts";
 import { runCheckConfig, wantsCheckConfig } from "./config/check.ts";
 import { EMPTY_CONFIG, resolveConfig, type RawConfig } from "./config/file.ts";
-import { FlagError, USAGE, parseListen, type IpvsMode } from "./config/flags.ts";
+import { FlagError, USAGE, parseListen, type IpvsMode, type Options } from "./config/flags.ts";
 import { readStartup } from "./config/startup.ts";
 import { notifyReady, notifyReloading, notifyStopping, startWatchdog } from "./config/systemd.ts";
 import { Core } from "./core/core.ts";
@@ -23,6 +23,8 @@ import type { InterfaceAddresses } from "./net/interfaces.ts";
 import { MemoryInterfaceAddresses } from "./net/memory-interfaces.ts";
 import { VipManager } from "./core/vips.ts";
 import { ConsulSync, consulRegistry } from "./discovery/consul.ts";
+import { KvSync } from "./discovery/kv-sync.ts";
+import { parseStoreUrls } from "./discovery/store-url.ts";
 
 /** A graceful stop that takes longer than this (a request stuck in flight) exits anyway. */
 const STOP_DEADLINE_MS = 10_000;
@@ -103,6 +105,16 @@ async function applyConfigFile(core: Core, raw: RawConfig, path: string, default
   });
 }
 
+/** GORB's -store: the first sync runs before the API serves, as in GORB; then write-through and periodic syncs. */
+async function startStoreSync(core: Core, flags: Options, defaultHost: string | undefined): Promise<KvSync> {
+  const { consulKvStore } = await import("./discovery/kv-store.ts");
+  const store = consulKvStore(parseStoreUrls(flags.store));
+  const sync = new KvSync({ store, servicePath: flags.storeServicePath, backendPath: flags.storeBackendPath, intervalMs: flags.storeSyncTime * 1000, defaultHost });
+  const report = await sync.start(core);
+  console.log(`gorb: store ${store.location}: first sync ${report.outcome}${report.outcome === "failed" ? ` (retried every ${flags.storeSyncTime} s)` : `, ${report.changes} change(s)`}`);
+  return sync;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (wantsCheckConfig(argv)) process.exit(await runCheckConfig(argv, process.env));
@@ -128,6 +140,7 @@ async function main(): Promise<void> {
   const core = new Core({ ipvs, store: state.store, defaultHost, health: createHealthChecker, ...(vips ? { vips } : {}) });
   const startup = await core.start({ flush: flags.flush });
   console.log(describeStartup(startup, state.path));
+  const kvSync = flags.store ? await startStoreSync(core, flags, defaultHost) : undefined;
   const consul = flags.consul ? new ConsulSync({ registry: consulRegistry(flags.consul) }) : undefined;
   // GORB registers itself as "gorb" at the first -i address and the listen port.
   consul?.start(core, defaultHost && listen.port !== 0 ? { name: "gorb", address: defaultHost, port: listen.port } : undefined);
@@ -173,7 +186,7 @@ async function main(): Promise<void> {
       // Stop accepting; requests in flight finish (their commands complete, with their locks).
       await Promise.all([server.stop(), reconciler.stop()]);
       await core.stop();
-      await consul?.stop();
+      await Promise.all([consul?.stop(), kvSync?.stop()]);
       if (flags.cleanupOnExit) await core.cleanup();
       await state.store.close();
       ipvs.close();

@@ -6,6 +6,7 @@
  * GORB's flags keep their names and defaults; gorb's own are long names. Pure.
  */
 import { parseDuration } from "../pulse/duration.ts";
+import { parseStoreUrls } from "../discovery/store-url.ts";
 
 export type IpvsMode = "kernel" | "memory" | "auto";
 export const IPVS_MODES: readonly IpvsMode[] = ["kernel", "memory", "auto"];
@@ -24,7 +25,7 @@ export interface Options {
   readonly verbose: boolean;
   /** GORB `-vipi`: interface to add each service's VIP to; "" = none. */
   readonly vipInterface: string;
-  /** GORB `-store`: KV store URLs (parsed, refused: not supported yet). */
+  /** GORB `-store`: KV store URLs to share services through (consul:// only); "" = none. */
   readonly store: string;
   /** GORB `-store-sync-time`: seconds between store syncs (> 0). */
   readonly storeSyncTime: number;
@@ -113,7 +114,7 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   def("listen", ["l", "listen"], "listen", "HTTP listen address, HOST:PORT or :PORT", { gorb: true, placeholder: "ADDRESS" }),
   def("verbose", ["v", "verbose"], "bool", "verbose (debug) logging", { gorb: true }),
   def("vipInterface", ["vipi"], "string", "interface to add each service's VIP to as a /32 (/128) address; empty: none", { gorb: true, placeholder: "IFACE" }),
-  def("store", ["store"], "string", "comma-separated KV store URLs to sync with (NOT SUPPORTED YET: refused)", { gorb: true, placeholder: "URLS" }),
+  def("store", ["store"], "string", "comma-separated KV store URLs to share services through, e.g. consul://127.0.0.1:8500/gorb (consul only)", { gorb: true, placeholder: "URLS" }),
   def("storeSyncTime", ["store-sync-time"], "seconds", "seconds between KV store syncs (> 0)", { gorb: true, placeholder: "SECONDS" }),
   def("storeServicePath", ["store-service-path"], "path", "KV store sub-path of services", { gorb: true, placeholder: "PATH" }),
   def("storeBackendPath", ["store-backend-path"], "path", "KV store sub-path of backends", { gorb: true, placeholder: "PATH" }),
@@ -359,7 +360,7 @@ function parseArgv(argv: readonly string[]): Map<keyof Options, Options[keyof Op
 
 /**
  * Problems with a complete set of options that parsing alone cannot see: what gorb does not
- * support (the KV store sync), contradictions. Each names the option and where it came from.
+ * support (a KV store other than Consul), contradictions. Each names the option and where it came from.
  */
 export function checkOptions(parsed: Pick<ParsedOptions, "options" | "sources">): string[] {
   const { options, sources } = parsed;
@@ -370,9 +371,11 @@ export function checkOptions(parsed: Pick<ParsedOptions, "options" | "sources">)
     return source === "env" ? envName(d) : source === "file" ? `"${d.long}" in the config file` : `-${d.flags[0]}`;
   };
   if (options.store !== "") {
-    problems.push(
-      `${label("store")}: KV store sync (GORB's -store) is not supported yet by gorb; remove it, and declare services in a config file (--config) or through the REST API instead`,
-    );
+    try {
+      parseStoreUrls(options.store);
+    } catch (e) {
+      problems.push(`${label("store")}: ${(e as Error).message}`);
+    }
   }
   return problems;
 }

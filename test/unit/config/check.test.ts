@@ -65,13 +65,13 @@ describe("runCheckConfig (--check-config)", () => {
     expect(second.err.at(-1)).toBe("config NOT OK: 1 problem");
   });
 
-  it("bad flags and -store are problems too", async () => {
+  it("bad flags and an unsupported -store are problems too", async () => {
     const bad = capture();
     expect(await runCheckConfig(["--check-config", "-store-sync-time=0"], {}, bad.io)).toBe(1);
     expect(bad.err).toEqual(['invalid value "0" for flag -store-sync-time: must be at least 1 second (got 0; GORB crashed on 0 or less)', "config NOT OK: 1 problem"]);
     const store = capture();
-    expect(await runCheckConfig(["--check-config", "-store", "consul://127.0.0.1:8500"], {}, store.io)).toBe(1);
-    expect(store.err[0]).toMatch(/^-store: KV store sync \(GORB's -store\) is not supported yet/);
+    expect(await runCheckConfig(["--check-config", "-store", "etcd://127.0.0.1:2379/gorb"], {}, store.io)).toBe(1);
+    expect(store.err[0]).toBe("-store: the etcd KV store is not supported by gorb (supported: consul); gorb keeps its own state in --state-dir");
     expect(store.err.at(-1)).toBe("config NOT OK: 1 problem");
   });
 
@@ -139,10 +139,11 @@ describe("readStartup", () => {
     expect(startup.raw).toBeUndefined();
   });
 
-  it("refuses -store from any source, and a broken file", async () => {
-    await expect(readStartup(["-store", "consul://x"], {})).rejects.toThrow(FlagError);
-    const path = files.write("store.yaml", "store: consul://127.0.0.1:8500\n");
-    await expect(readStartup(["--config", path], {})).rejects.toThrow(/^"store" in the config file: KV store sync \(GORB's -store\) is not supported yet/);
+  it("refuses an unsupported -store from any source, and a broken file", async () => {
+    await expect(readStartup(["-store", "zookeeper://x"], {})).rejects.toThrow(FlagError);
+    const path = files.write("store.yaml", "store: boltdb://127.0.0.1:8500\n");
+    await expect(readStartup(["--config", path], {})).rejects.toThrow(/^"store" in the config file: the boltdb KV store is not supported by gorb/);
+    expect((await readStartup(["-store", "consul://127.0.0.1:8500/gorb"], {})).options.store).toBe("consul://127.0.0.1:8500/gorb");
     const broken = files.write("broken.yaml", "listen: [\n");
     await expect(readStartup([], { GORB_CONFIG: broken })).rejects.toThrow(ConfigError);
   });

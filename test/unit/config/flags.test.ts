@@ -129,10 +129,12 @@ describe("parseFlags: errors name the flag", () => {
     expect((error as FlagError).showUsage).toBe(showUsage);
   });
 
-  it("refuses -store (not supported yet) where main parses, naming where it came from", () => {
-    expect(() => parseFlags(["-store", "consul://127.0.0.1:8500"])).toThrow(/^-store: KV store sync \(GORB's -store\) is not supported yet/);
-    expect(() => parseFlags([], { GORB_STORE: "etcd://x" })).toThrow(/^GORB_STORE: KV store sync/);
-    expect(() => parseFlags([], {}, { store: "consul://x" })).toThrow(/^"store" in the config file: KV store sync/);
+  it("takes -store consul://, refuses other stores and bad URLs where main parses, naming where it came from", () => {
+    expect(parseFlags(["-store", "consul://127.0.0.1:8500/gorb,consul://127.0.0.2:8500/gorb"]).store).toBe("consul://127.0.0.1:8500/gorb,consul://127.0.0.2:8500/gorb");
+    expect(() => parseFlags(["-store", "etcd://127.0.0.1:2379"])).toThrow(/^-store: the etcd KV store is not supported by gorb \(supported: consul\)/);
+    expect(() => parseFlags([], { GORB_STORE: "redis://x" })).toThrow(/^GORB_STORE: unknown KV store scheme "redis"/);
+    expect(() => parseFlags([], {}, { store: "consul://a:1/x,consul://b:1/y" })).toThrow(/^"store" in the config file: every -store URL must have the same scheme and path/);
+    expect(() => parseFlags(["-store", "127.0.0.1:8500"])).toThrow(/^-store: /);
     // The other store flags alone are harmless (GORB ignored them without -store).
     expect(parseFlags(["-store-sync-time", "10"]).storeSyncTime).toBe(10);
   });
