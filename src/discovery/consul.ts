@@ -142,7 +142,7 @@ export class ConsulSync {
       if (this.wanted.get(name) === wanted) this.wanted.delete(name);
     } catch (e) {
       const what = wanted === null ? `deregister [${name}] from` : `register [${name}] (${wanted.address}:${wanted.port}) in`;
-      this.log(`gorb: WARNING: could not ${what} Consul: ${errorText(e)}; retrying in ${Math.round(nextDelayMs / 1000)} s`);
+      this.log(`gorb: WARNING: could not ${what} Consul: ${errorText(e)}; retrying in ${(nextDelayMs / 1000).toFixed(nextDelayMs < 10_000 ? 1 : 0)} s`);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (!this.stopped && this.wanted.get(name) === wanted) this.enqueue(name, Math.min(nextDelayMs * 2, this.maxRetryMs));
