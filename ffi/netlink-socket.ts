@@ -4,6 +4,7 @@
  * The only place that touches pointers; everything above it sees Uint8Arrays.
  */
 import { CString, ptr, read, type Pointer } from "bun:ffi";
+import * as jsc from "bun:jsc";
 import { libnl } from "./libnl.ts";
 
 const SOL_SOCKET = 1;
@@ -53,6 +54,15 @@ export interface SocketOptions {
 
 /** What both kinds of socket share: options, raw send/receive, close. */
 abstract class NetlinkSocket {
+  private readonly libc = libnl().libc;
+  // The last buffer sent from and received into, with its address: gorb reuses one of each, so a
+  // send or receive is one FFI call, not two (ptr() included). Keeping the buffer referenced
+  // here keeps its memory where the address says.
+  private sendBuffer: Uint8Array | undefined;
+  private sendPointer: Pointer | undefined;
+  private receiveBuffer: Uint8Array | undefined;
+  private receivePointer: Pointer | undefined;
+
   protected constructor(
     private sock: Pointer | null,
     readonly fd: number,
@@ -83,9 +93,12 @@ abstract class NetlinkSocket {
    * send (15 µs each under emulation).
    */
   send(buffer: Uint8Array, length = buffer.length): void {
-    const { libc } = libnl();
+    if (buffer !== this.sendBuffer) {
+      this.sendPointer = ptr(buffer);
+      this.sendBuffer = buffer;
+    }
     for (;;) {
-      const n = libc.send(this.fd, ptr(buffer), length, 0);
+      const n = this.libc.send(this.fd, this.sendPointer!, length, 0);
       if (n === length) return;
       const e = n < 0 ? errno() : 0;
       if (e === EINTR) continue;
@@ -95,9 +108,12 @@ abstract class NetlinkSocket {
 
   /** Receives one datagram into `buffer`; returns its length. Throws SocketError (EAGAIN on timeout). */
   receive(buffer: Uint8Array): number {
-    const { libc } = libnl();
+    if (buffer !== this.receiveBuffer) {
+      this.receivePointer = ptr(buffer);
+      this.receiveBuffer = buffer;
+    }
     for (;;) {
-      const n = libc.recv(this.fd, ptr(buffer), buffer.length, 0);
+      const n = this.libc.recv(this.fd, this.receivePointer!, buffer.length, 0);
       if (n >= 0) return n;
       const e = errno();
       if (e === EINTR) continue;
@@ -109,6 +125,13 @@ abstract class NetlinkSocket {
     if (this.sock) libnl().nl.nl_socket_free(this.sock);
     this.sock = null;
   }
+}
+
+// Sent and received in loops of thousands: compiled once each and never by the FTL tier, whose
+// compiles cost more than they gain under emulation (see src/ipvs/jit.ts).
+for (const f of [NetlinkSocket.prototype.send, NetlinkSocket.prototype.receive]) {
+  jsc.noFTL(f);
+  (jsc as unknown as { noInline?: (f: unknown) => void }).noInline?.(f);
 }
 
 export class GenlSocket extends NetlinkSocket {

@@ -3,15 +3,15 @@
  * compares addresses the same way. Pure.
  */
 import type { Family } from "./types.ts";
+import { compileAlone } from "./jit.ts";
 
 /** The family of an address, or undefined when the text is none (no DNS names, no zone ids). */
 export function familyOf(address: string): Family | undefined {
-  if (parseIpv4(address, SCRATCH4)) return "inet";
+  if (parseIpv4(address) !== undefined) return "inet";
   if (parseIpv6(address, SCRATCH16)) return "inet6";
   return undefined;
 }
 
-const SCRATCH4 = new Uint8Array(4);
 const SCRATCH16 = new Uint8Array(16);
 
 /**
@@ -35,9 +35,9 @@ function parseIpv6(text: string, out: Uint8Array): boolean {
     const rest = text.indexOf(":", i);
     const word = rest < 0 ? text.slice(i) : text.slice(i, rest);
     if (rest < 0 && word.includes(".")) {
-      const v4 = new Uint8Array(4);
-      if (!parseIpv4(word, v4) || groups.length > 6) return false;
-      groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      const v4 = parseIpv4(word);
+      if (v4 === undefined || groups.length > 6) return false;
+      groups.push(((v4 & 0xff) << 8) | ((v4 >>> 8) & 0xff), (((v4 >>> 16) & 0xff) << 8) | (v4 >>> 24));
       break;
     }
     if (word.length === 0 || word.length > 4) return false;
@@ -76,35 +76,91 @@ function fill(groups: number[], gap: number, out: Uint8Array): boolean {
   return true;
 }
 
-/** Dotted-quad → bytes without regex or split (the codec's hot path); false if malformed. */
-function parseIpv4(address: string, out: Uint8Array): boolean {
+/**
+ * Dotted-quad → the address as a little-endian int32 word (its bytes in memory are the address
+ * in network order), without regex or split: the codec's hot path. Undefined if malformed.
+ */
+function parseIpv4(address: string): number | undefined {
   let part = 0;
   let value = 0;
   let digits = 0;
+  let word = 0;
   for (let i = 0; i < address.length; i++) {
     const c = address.charCodeAt(i);
     if (c === 46 /* . */) {
-      if (digits === 0 || part === 3) return false;
-      out[part++] = value;
+      if (digits === 0 || part === 3) return undefined;
+      word |= value << (8 * part++);
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57 && digits < 3 && !(digits === 1 && value === 0)) {
       value = value * 10 + (c - 48);
-      if (value > 255) return false;
+      if (value > 255) return undefined;
       digits++;
     } else {
-      return false;
+      return undefined;
     }
   }
-  if (digits === 0 || part !== 3) return false;
-  out[3] = value;
-  return true;
+  if (digits === 0 || part !== 3) return undefined;
+  return word | (value << 24);
+}
+
+function wordToBytes(word: number, out: Uint8Array, at: number): void {
+  out[at] = word & 0xff;
+  out[at + 1] = (word >>> 8) & 0xff;
+  out[at + 2] = (word >>> 16) & 0xff;
+  out[at + 3] = word >>> 24;
+}
+
+/**
+ * Recently encoded addresses → their words. Before the JIT has warmed up, parsing text a char at
+ * a time costs about ten times a Map lookup, and bulk loads repeat addresses (VIPs, backends).
+ * Bounded: emptied when full.
+ */
+const V4_WORDS = new Map<string, number>();
+const V6_WORDS = new Map<string, Int32Array>();
+const CACHE_MAX = 4096;
+
+/**
+ * Writes an address's bytes as little-endian words at `words[at]` (1 word for IPv4, 4 for IPv6;
+ * netlink's 4-byte alignment makes whole words safe) and returns how many. Throws on text that
+ * is no address, as addressToBytes does.
+ */
+export function writeAddressWords(address: string, words: Int32Array, at: number): number {
+  let v4 = V4_WORDS.get(address);
+  if (v4 === undefined) {
+    v4 = parseIpv4(address);
+    if (v4 !== undefined) {
+      if (V4_WORDS.size >= CACHE_MAX) V4_WORDS.clear();
+      V4_WORDS.set(address, v4);
+    }
+  }
+  if (v4 !== undefined) {
+    words[at] = v4;
+    return 1;
+  }
+  const v6 = V6_WORDS.get(address) ?? ipv6Words(address);
+  words.set(v6, at);
+  return 4;
+}
+
+function ipv6Words(address: string): Int32Array {
+  if (!parseIpv6(address, SCRATCH16)) throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
+  const b = SCRATCH16;
+  const v6 = new Int32Array(4);
+  for (let k = 0; k < 4; k++) v6[k] = b[4 * k]! | (b[4 * k + 1]! << 8) | (b[4 * k + 2]! << 16) | (b[4 * k + 3]! << 24);
+  if (V6_WORDS.size >= CACHE_MAX) V6_WORDS.clear();
+  V6_WORDS.set(address, v6);
+  return v6;
 }
 
 /** Address bytes: 4 for IPv4, 16 for IPv6. Throws on text that is no address. */
 export function addressToBytes(address: string): Uint8Array {
-  const v4 = new Uint8Array(4);
-  if (parseIpv4(address, v4)) return v4;
+  const word = parseIpv4(address);
+  if (word !== undefined) {
+    const v4 = new Uint8Array(4);
+    wordToBytes(word, v4, 0);
+    return v4;
+  }
   const v6 = new Uint8Array(16);
   if (parseIpv6(address, v6)) return v6;
   throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
@@ -136,6 +192,27 @@ export function bytesToAddress(bytes: Uint8Array, family: Family): string {
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
 }
 
+/** IPv4 words already spelled: dumps repeat backend addresses, and a hit also shares the string. */
+const V4_TEXT = new Map<number, string>();
+
+/**
+ * The text of the `n`-byte address at byte `p` (4-aligned) of `words` (a dump reply), as
+ * bytesToAddress spells it.
+ */
+export function addressAt(words: Int32Array, p: number, n: number, family: Family): string {
+  if (family === "inet" && n >= 4) {
+    const word = words[p >> 2]!;
+    let text = V4_TEXT.get(word);
+    if (text === undefined) {
+      text = `${word & 0xff}.${(word >>> 8) & 0xff}.${(word >>> 16) & 0xff}.${word >>> 24}`;
+      if (V4_TEXT.size >= CACHE_MAX) V4_TEXT.clear();
+      V4_TEXT.set(word, text);
+    }
+    return text;
+  }
+  return bytesToAddress(new Uint8Array(words.buffer, words.byteOffset + p, n), family);
+}
+
 /** The canonical spelling of an address, or undefined when the text is not one. */
 export function canonicalAddress(address: string): string | undefined {
   const family = familyOf(address);
@@ -154,3 +231,5 @@ export function ipv4MaskToPrefix(mask: number): number {
   while (prefix < 32 && (mask & (0x80000000 >>> prefix)) !== 0) prefix++;
   return prefix;
 }
+
+compileAlone(writeAddressWords, parseIpv4, parseIpv6, ipv6Words, addressAt, bytesToAddress);

@@ -7,12 +7,14 @@
 import { GenlSocket, FamilyNotFoundError, SocketError } from "../../ffi/netlink-socket.ts";
 import { NativeLibraryError } from "../../ffi/libnl.ts";
 import { BaseIpvs } from "./base-ipvs.ts";
+import { compileMethodsAlone } from "./jit.ts";
 import { Cmd, CmdAttr, IPVS_GENL_NAME, IPVS_GENL_VERSION } from "./constants.ts";
 import { Errno, IpvsError, IpvsUnavailableError } from "./errors.ts";
-import type { OperationResult } from "./ipvs.ts";
+import type { OperationResult, ServiceTable } from "./ipvs.ts";
 import { Attributes } from "./netlink/attributes.ts";
-import { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from "./netlink/constants.ts";
-import { forEachMessage, genlPayload, readErrorReply } from "./netlink/messages.ts";
+import { NLA_HDRLEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from "./netlink/constants.ts";
+import { genlAttrsStart, headerAt, overrun, readErrorReply } from "./netlink/messages.ts";
+import { findAttr } from "./netlink/tlv.ts";
 import { MessageWriter } from "./netlink/writer.ts";
 import { encodeOperation } from "./codec/operation.ts";
 import { decodeService, writeServiceKeyNest } from "./codec/service.ts";
@@ -24,7 +26,8 @@ import type { DestinationEntry, IpvsInfo, IpvsOperation, ServiceEntry, ServiceKe
 const CHUNK = 256;
 const OK: OperationResult = Object.freeze({ ok: true });
 
-type Visit = (attrs: Attributes) => void;
+/** Decodes the attributes [start, end) of one reply message. */
+type Decode<T, C> = (words: Int32Array, start: number, end: number, context: C) => T;
 
 export interface KernelIpvsOptions {
   receiveBuffer?: number;
@@ -37,6 +40,8 @@ export class KernelIpvs extends BaseIpvs {
   private readonly writer = new MessageWriter(64 * 1024);
   private readonly rx = new Uint8Array(256 * 1024);
   private readonly rxView = new DataView(this.rx.buffer);
+  /** The receive buffer as words: the hot loops read headers and values with typed-array loads. */
+  private readonly rxWords = new Int32Array(this.rx.buffer);
   /** Reused for every reply message: decoders copy out what they keep before the next one. */
   private readonly reply = new Attributes(this.rxView, 0, 0, "reply");
 
@@ -66,16 +71,16 @@ export class KernelIpvs extends BaseIpvs {
   }
 
   async apply(operations: readonly IpvsOperation[]): Promise<OperationResult[]> {
-    const results: OperationResult[] = new Array<OperationResult>(operations.length).fill(OK);
+    const count = operations.length;
+    const results: OperationResult[] = [];
+    for (let i = 0; i < count; i++) results.push(OK);
     const w = this.writer;
     const family = this.socket.familyId;
-    for (let from = 0; from < operations.length; from += CHUNK) {
-      const to = Math.min(from + CHUNK, operations.length);
+    for (let from = 0; from < count; from += CHUNK) {
+      const to = from + CHUNK < count ? from + CHUNK : count;
       w.reset();
       const firstSeq = (this.seq + 1) >>> 0;
-      let last = 0;
-      for (let i = from; i < to; i++) last = encodeOperation(w, family, this.nextSeq(), 0, operations[i]!);
-      w.setFlags(last, NLM_F_REQUEST | NLM_F_ACK);
+      for (let i = from; i < to; i++) encodeOperation(w, family, this.nextSeq(), i === to - 1 ? NLM_F_ACK : 0, operations[i]!);
       const lastSeq = this.seq;
       try {
         this.sendWritten(operations[from]!.op);
@@ -101,26 +106,19 @@ export class KernelIpvs extends BaseIpvs {
     firstSeq: number,
     lastSeq: number,
   ): void {
-    const view = this.rxView;
+    const words = this.rxWords;
     const span = (lastSeq - firstSeq) >>> 0;
     for (;;) {
       const n = this.receive(operations[from]!.op);
       let at = 0;
       while (at + NLMSG_HDRLEN <= n) {
-        const length = view.getUint32(at, true);
+        const length = words[at >> 2]!;
         if (length < NLMSG_HDRLEN || at + length > n) throw new IpvsError(Errno.EIO, operations[from]!.op, "truncated netlink reply");
-        const seq = view.getUint32(at + 8, true);
+        const seq = words[(at >> 2) + 2]! >>> 0;
         const offset = (seq - firstSeq) >>> 0;
-        if (view.getUint16(at + 4, true) === NLMSG_ERROR && offset <= span) {
-          if (view.getInt32(at + NLMSG_HDRLEN, true) !== 0) {
-            const reply = readErrorReply(view, {
-              offset: at,
-              length,
-              type: NLMSG_ERROR,
-              flags: view.getUint16(at + 6, true),
-              seq,
-              pid: view.getUint32(at + 12, true),
-            });
+        if ((words[(at >> 2) + 1]! & 0xffff) === NLMSG_ERROR && offset <= span) {
+          if (words[(at >> 2) + 4] !== 0) {
+            const reply = readErrorReply(this.rxView, headerAt(this.rxView, at));
             const index = from + offset;
             results[index] = { ok: false, error: new IpvsError(reply.errno, operations[index]!.op, reply.message) };
           }
@@ -132,60 +130,78 @@ export class KernelIpvs extends BaseIpvs {
   }
 
   /**
-   * Sends one GET request and calls `visit` with the attributes of each reply message. A dump
-   * ends with NLMSG_DONE; a plain request with its ack.
+   * Sends one GET request (naming `key`'s service when given) and decodes each reply message into
+   * `out`: the payload of its `nest` attribute (messages without it are skipped), or with nest
+   * -1 all its attributes. A dump ends with NLMSG_DONE; a plain request with its ack. One flat
+   * loop, no per-message objects: a table dump runs this once per service.
    */
-  private request(cmd: number, dump: boolean, writeAttrs: ((w: MessageWriter) => void) | undefined, visit: Visit): void {
+  private request<T, C>(
+    cmd: number,
+    dump: boolean,
+    key: ServiceKey | undefined,
+    nest: number,
+    decode: Decode<T, C>,
+    context: C,
+    out: T[],
+  ): void {
     const w = this.writer;
     w.reset();
     const seq = this.nextSeq();
     const start = w.beginGenl(this.socket.familyId, NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0), seq, cmd, IPVS_GENL_VERSION);
-    writeAttrs?.(w);
+    if (key) writeServiceKeyNest(w, key);
     w.endMessage(start);
     this.sendWritten("get");
-    let done = false;
-    let failure: IpvsError | undefined;
-    while (!done) {
+    const words = this.rxWords;
+    for (;;) {
       const n = this.receive("get");
-      forEachMessage(this.rxView, n, (h) => {
-        if (h.seq !== seq || done) return;
-        if (h.type === NLMSG_DONE) {
-          done = true;
-        } else if (h.type === NLMSG_ERROR) {
-          const reply = readErrorReply(this.rxView, h);
-          if (reply.errno !== 0) failure = new IpvsError(reply.errno, "get", reply.message);
-          done = true;
-        } else if (!failure) {
-          const { attrsStart, end } = genlPayload(this.rxView, h);
-          visit(this.reply.reset(this.rxView, attrsStart, end, "reply"));
+      let at = 0;
+      while (at + NLMSG_HDRLEN <= n) {
+        const length = words[at >> 2]!;
+        if (length < NLMSG_HDRLEN || at + length > n) throw overrun(length, at, n);
+        if (words[(at >> 2) + 2]! >>> 0 === seq) {
+          const type = words[(at >> 2) + 1]! & 0xffff;
+          if (type === NLMSG_DONE) return;
+          if (type === NLMSG_ERROR) {
+            const reply = readErrorReply(this.rxView, headerAt(this.rxView, at));
+            if (reply.errno !== 0) throw new IpvsError(reply.errno, "get", reply.message);
+            return;
+          }
+          const attrs = genlAttrsStart(at, length);
+          const end = at + length;
+          if (nest < 0) {
+            out.push(decode(words, attrs, end, context));
+          } else {
+            const found = findAttr(words, attrs, end, nest, "reply");
+            if (found >= 0) out.push(decode(words, found + NLA_HDRLEN, found + (words[found >> 2]! & 0xffff), context));
+          }
         }
-      });
+        at += (length + 3) & ~3;
+      }
     }
-    if (failure) throw failure;
+  }
+
+  /** Decodes with one of the Attributes-based decoders (replies too rare to need a flat one). */
+  private viaAttributes<T>(decode: (a: Attributes) => T, set: string): Decode<T, undefined> {
+    return (_words, start, end) => decode(this.reply.reset(this.rxView, start, end, set));
   }
 
   async info(): Promise<IpvsInfo> {
-    let info: IpvsInfo | undefined;
-    this.request(Cmd.GET_INFO, false, undefined, (a) => (info = decodeInfo(a)));
-    if (!info) throw new IpvsError(Errno.EIO, "get", "no GET_INFO reply");
-    return info;
+    const out: IpvsInfo[] = [];
+    this.request(Cmd.GET_INFO, false, undefined, -1, this.viaAttributes(decodeInfo, "info"), undefined, out);
+    if (!out[0]) throw new IpvsError(Errno.EIO, "get", "no GET_INFO reply");
+    return out[0];
   }
 
   async services(): Promise<ServiceEntry[]> {
     const out: ServiceEntry[] = [];
-    this.request(Cmd.GET_SERVICE, true, undefined, (a) => {
-      const nested = a.nested(CmdAttr.SERVICE, "service");
-      if (nested) out.push(decodeService(nested));
-    });
+    this.request(Cmd.GET_SERVICE, true, undefined, CmdAttr.SERVICE, decodeService, undefined, out);
     return out;
   }
 
   async service(key: ServiceKey): Promise<ServiceEntry> {
-    let found: ServiceEntry | undefined;
-    this.request(Cmd.GET_SERVICE, false, (w) => writeServiceKeyNest(w, key), (a) => {
-      const nested = a.nested(CmdAttr.SERVICE, "service");
-      if (nested) found = decodeService(nested);
-    });
+    const out: ServiceEntry[] = [];
+    this.request(Cmd.GET_SERVICE, false, key, CmdAttr.SERVICE, decodeService, undefined, out);
+    const found = out[out.length - 1];
     if (!found) throw new IpvsError(Errno.ESRCH, "get");
     return found;
   }
@@ -199,31 +215,30 @@ export class KernelIpvs extends BaseIpvs {
 
   private dumpDestinations(key: ServiceKey): DestinationEntry[] {
     const out: DestinationEntry[] = [];
-    this.request(Cmd.GET_DEST, true, (w) => writeServiceKeyNest(w, key), (a) => {
-      const nested = a.nested(CmdAttr.DEST, "destination");
-      if (nested) out.push(decodeDestination(nested, key.family));
-    });
+    this.request(Cmd.GET_DEST, true, key, CmdAttr.DEST, decodeDestination, key.family, out);
     return out;
   }
 
   override async table() {
     const services = await this.services();
-    return services.map((service) => ({ service, destinations: this.dumpDestinations(service.key) }));
+    const tables: ServiceTable[] = new Array<ServiceTable>(services.length);
+    for (let i = 0; i < services.length; i++) {
+      const service = services[i]!;
+      tables[i] = { service, destinations: this.dumpDestinations(service.key) };
+    }
+    return tables;
   }
 
   async timeouts(): Promise<Timeouts> {
-    let timeouts: Timeouts | undefined;
-    this.request(Cmd.GET_CONFIG, false, undefined, (a) => (timeouts = decodeTimeouts(a)));
-    if (!timeouts) throw new IpvsError(Errno.EIO, "get", "no GET_CONFIG reply");
-    return timeouts;
+    const out: Timeouts[] = [];
+    this.request(Cmd.GET_CONFIG, false, undefined, -1, this.viaAttributes(decodeTimeouts, "config"), undefined, out);
+    if (!out[0]) throw new IpvsError(Errno.EIO, "get", "no GET_CONFIG reply");
+    return out[0];
   }
 
   async daemons(): Promise<SyncDaemon[]> {
     const out: SyncDaemon[] = [];
-    this.request(Cmd.GET_DAEMON, true, undefined, (a) => {
-      const nested = a.nested(CmdAttr.DAEMON, "daemon");
-      if (nested) out.push(decodeDaemon(nested));
-    });
+    this.request(Cmd.GET_DAEMON, true, undefined, CmdAttr.DAEMON, this.viaAttributes(decodeDaemon, "daemon"), undefined, out);
     return out;
   }
 
@@ -264,3 +279,5 @@ export async function openKernelIpvs(options: KernelIpvsOptions = {}): Promise<K
   return ipvs;
 }
 
+
+compileMethodsAlone(KernelIpvs.prototype);

@@ -2,13 +2,15 @@
  * @module Destination ↔ IPVS_DEST_ATTR_* attributes. Ports (and the GUE tunnel port) are
  * network order; the forwarding method is the low 3 bits of the connection flags.
  */
+import { compileAlone } from "../jit.ts";
 import { CmdAttr, ConnFlag, DestAttr, TunnelEncapFlag, TunnelType } from "../constants.ts";
-import { addressToBytes, bytesToAddress } from "../address.ts";
-import type { Attributes } from "../netlink/attributes.ts";
-import type { MessageWriter } from "../netlink/writer.ts";
+import { addressAt, writeAddressWords } from "../address.ts";
+import { NLA_HDRLEN } from "../netlink/constants.ts";
+import { attrType, payloadLength, readU16, readU16be, readU32, readU8 } from "../netlink/tlv.ts";
+import { be16Word, nestWord, nlaWord, type MessageWriter } from "../netlink/writer.ts";
 import type { Destination, DestinationEntry, DestinationKey, Family, ForwardMethod, TunnelKind, TunnelOptions } from "../types.ts";
 import { FAMILY_NUMBER, familyName } from "./service.ts";
-import { decodeStats } from "./stats.ts";
+import { statsOf } from "./stats.ts";
 
 const FORWARD_NUMBER: Record<ForwardMethod, number> = {
   masq: ConnFlag.MASQ,
@@ -17,9 +19,9 @@ const FORWARD_NUMBER: Record<ForwardMethod, number> = {
   route: ConnFlag.DROUTE,
   bypass: ConnFlag.BYPASS,
 };
-const FORWARD_NAME = new Map<number, ForwardMethod>(
-  (Object.entries(FORWARD_NUMBER) as [ForwardMethod, number][]).map(([k, v]) => [v, k]),
-);
+/** Forwarding methods by number (the low bits of the connection flags). */
+const FORWARD_NAME: (ForwardMethod | undefined)[] = [];
+for (const [name, n] of Object.entries(FORWARD_NUMBER) as [ForwardMethod, number][]) FORWARD_NAME[n] = name;
 const TUNNEL_NUMBER: Record<TunnelKind, number> = { ipip: TunnelType.IPIP, gue: TunnelType.GUE, gre: TunnelType.GRE };
 const TUNNEL_NAME = new Map<number, TunnelKind>(
   (Object.entries(TUNNEL_NUMBER) as [TunnelKind, number][]).map(([k, v]) => [v, k]),
@@ -36,67 +38,137 @@ function checksumName(bits: number): TunnelOptions["checksum"] {
   return "none";
 }
 
-function writeDestinationKey(w: MessageWriter, key: DestinationKey): void {
-  w.bytesAttr(DestAttr.ADDR, addressToBytes(key.address));
-  w.u16be(DestAttr.PORT, key.port);
-  w.u16(DestAttr.ADDR_FAMILY, FAMILY_NUMBER[key.family]);
+// Attribute headers as words (see MessageWriter.words).
+/** A nest's header is this plus its length in bytes. */
+const NEST_DEST = nestWord(CmdAttr.DEST, 0);
+const W_ADDR4 = nlaWord(DestAttr.ADDR, 4);
+const W_ADDR6 = nlaWord(DestAttr.ADDR, 16);
+const W_PORT = nlaWord(DestAttr.PORT, 2);
+const W_ADDR_FAMILY = nlaWord(DestAttr.ADDR_FAMILY, 2);
+const W_FWD_METHOD = nlaWord(DestAttr.FWD_METHOD, 4);
+const W_WEIGHT = nlaWord(DestAttr.WEIGHT, 4);
+const W_U_THRESH = nlaWord(DestAttr.U_THRESH, 4);
+const W_L_THRESH = nlaWord(DestAttr.L_THRESH, 4);
+const W_TUN_TYPE = nlaWord(DestAttr.TUN_TYPE, 1);
+const W_TUN_PORT = nlaWord(DestAttr.TUN_PORT, 2);
+const W_TUN_FLAGS = nlaWord(DestAttr.TUN_FLAGS, 2);
+/** The most a destination nest takes: header, key (16-byte ADDR), four u32s, three tunnel attributes. */
+const DEST_BYTES = 4 + 36 + 32 + 24;
+
+/** Writes a destination key's attributes at word `i` (room reserved); returns the word after them. */
+function destinationKeyWords(words: Int32Array, i: number, key: DestinationKey): number {
+  const n = writeAddressWords(key.address, words, i + 1);
+  words[i] = n === 1 ? W_ADDR4 : W_ADDR6;
+  i += 1 + n;
+  words[i++] = W_PORT;
+  words[i++] = be16Word(key.port);
+  words[i++] = W_ADDR_FAMILY;
+  words[i++] = FAMILY_NUMBER[key.family];
+  return i;
 }
 
 /** CmdAttr.DEST { address, port, family }: what DEL_DEST needs. */
 export function writeDestinationKeyNest(w: MessageWriter, key: DestinationKey): void {
-  const nest = w.beginNested(CmdAttr.DEST);
-  writeDestinationKey(w, key);
-  w.endNested(nest);
+  const nest = w.reserve(DEST_BYTES);
+  const words = w.words;
+  const end = destinationKeyWords(words, nest + 1, key);
+  words[nest] = NEST_DEST + ((end - nest) << 2);
+  w.length = end << 2;
 }
 
 /** CmdAttr.DEST with everything NEW_DEST and SET_DEST require (method, weight, both thresholds). */
 export function writeDestination(w: MessageWriter, d: Destination): void {
-  const nest = w.beginNested(CmdAttr.DEST);
-  writeDestinationKey(w, d);
-  w.u32(DestAttr.FWD_METHOD, FORWARD_NUMBER[d.forward]);
+  const nest = w.reserve(DEST_BYTES);
+  const words = w.words;
+  let i = destinationKeyWords(words, nest + 1, d);
+  words[i++] = W_FWD_METHOD;
+  words[i++] = FORWARD_NUMBER[d.forward];
   // The kernel reads the weight as a signed int: a negative one is sent as such and refused (ERANGE).
-  w.u32(DestAttr.WEIGHT, d.weight | 0);
-  w.u32(DestAttr.U_THRESH, d.upperThreshold);
-  w.u32(DestAttr.L_THRESH, d.lowerThreshold);
+  words[i++] = W_WEIGHT;
+  words[i++] = d.weight | 0;
+  words[i++] = W_U_THRESH;
+  words[i++] = d.upperThreshold;
+  words[i++] = W_L_THRESH;
+  words[i++] = d.lowerThreshold;
   if (d.forward === "tunnel" && d.tunnel) {
-    w.u8(DestAttr.TUN_TYPE, TUNNEL_NUMBER[d.tunnel.type]);
-    w.u16be(DestAttr.TUN_PORT, d.tunnel.port);
-    w.u16(DestAttr.TUN_FLAGS, CHECKSUM_BITS[d.tunnel.checksum]);
+    words[i++] = W_TUN_TYPE;
+    words[i++] = TUNNEL_NUMBER[d.tunnel.type] & 0xff;
+    words[i++] = W_TUN_PORT;
+    words[i++] = be16Word(d.tunnel.port);
+    words[i++] = W_TUN_FLAGS;
+    words[i++] = CHECKSUM_BITS[d.tunnel.checksum] & 0xffff;
   }
-  w.endNested(nest);
+  words[nest] = NEST_DEST + ((i - nest) << 2);
+  w.length = i << 2;
 }
 
-/** Reads a destination from a GET_DEST dump; `serviceFamily` is its family on kernels without ADDR_FAMILY. */
-export function decodeDestination(a: Attributes, serviceFamily: Family): DestinationEntry {
-  const family = familyName(a.u16(DestAttr.ADDR_FAMILY, "ADDR_FAMILY")) ?? serviceFamily;
-  const addr = a.bytes(DestAttr.ADDR);
-  const port = a.u16be(DestAttr.PORT, "PORT");
-  if (!addr || port === undefined) throw new TypeError("destination: address or port missing");
-  const forward = FORWARD_NAME.get((a.u32(DestAttr.FWD_METHOD, "FWD_METHOD") ?? 0) & ConnFlag.FWD_MASK) ?? "masq";
-  const stats64 = a.nested(DestAttr.STATS64, "destination stats64");
-  const stats = decodeStats(stats64, stats64 ? undefined : a.nested(DestAttr.STATS, "destination stats"));
-  const base = {
+const SET = "destination";
+
+/**
+ * Reads a destination from a GET_DEST dump: the payload [start, end) of its CmdAttr.DEST, walked
+ * once. `serviceFamily` is its family on kernels without ADDR_FAMILY.
+ */
+export function decodeDestination(words: Int32Array, start: number, end: number, serviceFamily: Family): DestinationEntry {
+  let familyNumber: number | undefined;
+  let addrAt = -1;
+  let addrLength = 0;
+  let port = -1;
+  let method = 0;
+  let weight = 0;
+  let upperThreshold = 0;
+  let lowerThreshold = 0;
+  let activeConnections = 0;
+  let inactiveConnections = 0;
+  let persistentConnections = 0;
+  let tunnelType = 0;
+  let tunnelPort = 0;
+  let tunnelFlags = 0;
+  let stats64 = -1;
+  let stats32 = -1;
+  let at = start;
+  while (at + NLA_HDRLEN <= end) {
+    const n = payloadLength(words, at, end, SET);
+    const p = at + NLA_HDRLEN;
+    switch (attrType(words, at)) {
+      case DestAttr.ADDR: addrAt = p; addrLength = n; break;
+      case DestAttr.PORT: port = readU16be(words, p, n, SET, "PORT"); break;
+      case DestAttr.ADDR_FAMILY: familyNumber = readU16(words, p, n, SET, "ADDR_FAMILY"); break;
+      case DestAttr.FWD_METHOD: method = readU32(words, p, n, SET, "FWD_METHOD"); break;
+      case DestAttr.WEIGHT: weight = readU32(words, p, n, SET, "WEIGHT") | 0; break;
+      case DestAttr.U_THRESH: upperThreshold = readU32(words, p, n, SET, "U_THRESH"); break;
+      case DestAttr.L_THRESH: lowerThreshold = readU32(words, p, n, SET, "L_THRESH"); break;
+      case DestAttr.ACTIVE_CONNS: activeConnections = readU32(words, p, n, SET, "ACTIVE_CONNS"); break;
+      case DestAttr.INACT_CONNS: inactiveConnections = readU32(words, p, n, SET, "INACT_CONNS"); break;
+      case DestAttr.PERSIST_CONNS: persistentConnections = readU32(words, p, n, SET, "PERSIST_CONNS"); break;
+      case DestAttr.TUN_TYPE: tunnelType = readU8(words, p, n, SET, "TUN_TYPE"); break;
+      case DestAttr.TUN_PORT: tunnelPort = readU16be(words, p, n, SET, "TUN_PORT"); break;
+      case DestAttr.TUN_FLAGS: tunnelFlags = readU16(words, p, n, SET, "TUN_FLAGS"); break;
+      case DestAttr.STATS64: stats64 = at; break;
+      case DestAttr.STATS: stats32 = at; break;
+    }
+    at = p + ((n + 3) & ~3);
+  }
+  const family = familyName(familyNumber) ?? serviceFamily;
+  if (addrAt < 0 || port < 0) throw new TypeError("destination: address or port missing");
+  const forward = FORWARD_NAME[method & ConnFlag.FWD_MASK] ?? "masq";
+  const stats = statsOf(words, stats64, stats32, "destination stats64", "destination stats");
+  const entry: DestinationEntry = {
     family,
-    address: bytesToAddress(addr, family),
+    address: addressAt(words, addrAt, addrLength, family),
     port,
     forward,
-    weight: (a.u32(DestAttr.WEIGHT, "WEIGHT") ?? 0) | 0,
-    upperThreshold: a.u32(DestAttr.U_THRESH, "U_THRESH") ?? 0,
-    lowerThreshold: a.u32(DestAttr.L_THRESH, "L_THRESH") ?? 0,
-    activeConnections: a.u32(DestAttr.ACTIVE_CONNS, "ACTIVE_CONNS") ?? 0,
-    inactiveConnections: a.u32(DestAttr.INACT_CONNS, "INACT_CONNS") ?? 0,
-    persistentConnections: a.u32(DestAttr.PERSIST_CONNS, "PERSIST_CONNS") ?? 0,
+    weight,
+    upperThreshold,
+    lowerThreshold,
+    activeConnections,
+    inactiveConnections,
+    persistentConnections,
     stats,
   };
   // Tunnel settings are dumped for every destination but mean something only when tunnelling.
-  const tunnel: TunnelOptions | undefined =
-    forward === "tunnel"
-      ? {
-          type: TUNNEL_NAME.get(a.u8(DestAttr.TUN_TYPE, "TUN_TYPE") ?? 0) ?? "ipip",
-          port: a.u16be(DestAttr.TUN_PORT, "TUN_PORT") ?? 0,
-          checksum: checksumName(a.u16(DestAttr.TUN_FLAGS, "TUN_FLAGS") ?? 0),
-        }
-      : undefined;
-  if (a.error) throw a.error;
-  return tunnel ? { ...base, tunnel } : base;
+  if (forward !== "tunnel") return entry;
+  const tunnel: TunnelOptions = { type: TUNNEL_NAME.get(tunnelType) ?? "ipip", port: tunnelPort, checksum: checksumName(tunnelFlags) };
+  return { ...entry, tunnel };
 }
+
+compileAlone(destinationKeyWords, writeDestinationKeyNest, writeDestination, decodeDestination);

@@ -1,6 +1,7 @@
 /**
  * @module One IpvsOperation → one generic-netlink request. Pure; the kernel driver batches them.
  */
+import { compileAlone } from "../jit.ts";
 import { Cmd, IPVS_GENL_VERSION } from "../constants.ts";
 import { NLM_F_REQUEST } from "../netlink/constants.ts";
 import type { MessageWriter } from "../netlink/writer.ts";
@@ -61,3 +62,5 @@ export function encodeOperation(w: MessageWriter, family: number, seq: number, f
   w.endMessage(start);
   return start;
 }
+
+compileAlone(encodeOperation);

@@ -23,22 +23,36 @@ export interface MessageHeader {
   readonly pid: number;
 }
 
+/** The length of the message at `at`, checked against `end`: throws AttributeError when it overruns. */
+export function messageLength(view: DataView, at: number, end: number): number {
+  const length = view.getUint32(at, true);
+  if (length < NLMSG_HDRLEN || at + length > end) throw overrun(length, at, end);
+  return length;
+}
+
+/** The error for a message of `length` at `at` that does not fit in an `end`-byte reply. */
+export function overrun(length: number, at: number, end: number): AttributeError {
+  return new AttributeError(`netlink message of length ${length} at offset ${at} overruns the ${end}-byte reply`);
+}
+
+/** The header of the message at `at` (its length already checked), as an object. */
+export function headerAt(view: DataView, at: number): MessageHeader {
+  return {
+    offset: at,
+    length: view.getUint32(at, true),
+    type: view.getUint16(at + 4, true),
+    flags: view.getUint16(at + 6, true),
+    seq: view.getUint32(at + 8, true),
+    pid: view.getUint32(at + 12, true),
+  };
+}
+
 /** Calls `visit` for each message in `view[0, end)`; throws AttributeError on a truncated one. */
 export function forEachMessage(view: DataView, end: number, visit: (header: MessageHeader) => void): void {
   let at = 0;
   while (at + NLMSG_HDRLEN <= end) {
-    const length = view.getUint32(at, true);
-    if (length < NLMSG_HDRLEN || at + length > end) {
-      throw new AttributeError(`netlink message of length ${length} at offset ${at} overruns the ${end}-byte reply`);
-    }
-    visit({
-      offset: at,
-      length,
-      type: view.getUint16(at + 4, true),
-      flags: view.getUint16(at + 6, true),
-      seq: view.getUint32(at + 8, true),
-      pid: view.getUint32(at + 12, true),
-    });
+    const length = messageLength(view, at, end);
+    visit(headerAt(view, at));
     at += align4(length);
   }
 }
@@ -68,12 +82,14 @@ export function readErrorReply(view: DataView, header: MessageHeader): ErrorRepl
 
 /** Offsets of a generic-netlink message's command and attributes. */
 export function genlPayload(view: DataView, header: MessageHeader): { cmd: number; attrsStart: number; end: number } {
-  if (header.length < NLMSG_HDRLEN + GENL_HDRLEN) {
-    throw new AttributeError(`generic netlink message of ${header.length} bytes has no genl header`);
+  const attrsStart = genlAttrsStart(header.offset, header.length);
+  return { cmd: view.getUint8(header.offset + NLMSG_HDRLEN), attrsStart, end: header.offset + header.length };
+}
+
+/** Where the attributes of the generic-netlink message at `at` of `length` bytes start. */
+export function genlAttrsStart(at: number, length: number): number {
+  if (length < NLMSG_HDRLEN + GENL_HDRLEN) {
+    throw new AttributeError(`generic netlink message of ${length} bytes has no genl header`);
   }
-  return {
-    cmd: view.getUint8(header.offset + NLMSG_HDRLEN),
-    attrsStart: header.offset + NLMSG_HDRLEN + GENL_HDRLEN,
-    end: header.offset + header.length,
-  };
+  return at + NLMSG_HDRLEN + GENL_HDRLEN;
 }
