@@ -5,7 +5,8 @@
  *
  *   bun bench/pulse/run.ts             10,000 backends, 60 s per scenario → bench/results/pulse.json
  *   bun bench/pulse/run.ts --quick     1,000 backends, 10 s per scenario → bench/results/pulse-quick.json
- *   options: --backends N --seconds S --warmup S --listeners N --tcp bun|node --no-floor --out FILE
+ *   options: --backends N --seconds S --warmup S --listeners N --tcp ffi|bun|node --no-floor --out FILE
+ *   (--tcp: ffi = the libc prober checks/tcp.ts uses, bun = its Bun.connect fallback, node = node:net)
  *
  * A third scenario runs the same backends with the `none` check: what the scheduler, state
  * machine and updates cost without any socket work. When a C compiler is present,
@@ -22,6 +23,9 @@ import { parseArgs } from "node:util";
 import { Pulse } from "../../src/pulse/pulse.ts";
 import { normalizePulseSpec } from "../../src/pulse/spec.ts";
 import { Histogram } from "./histogram.ts";
+import { checkTcp, checkTcpBun, tcpCheckImplementation } from "../../src/pulse/checks/tcp.ts";
+import { tcpProber } from "../../src/pulse/checks/tcp-prober.ts";
+import type { Checker } from "../../src/pulse/types.ts";
 import { checkTcpNode } from "./node-tcp.ts";
 
 const { values: args } = parseArgs({
@@ -32,7 +36,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string" },
     warmup: { type: "string" },
     listeners: { type: "string", default: "16" },
-    tcp: { type: "string", default: "bun" },
+    tcp: { type: "string", default: "ffi" },
     "no-floor": { type: "boolean", default: false },
     out: { type: "string" },
   },
@@ -44,6 +48,23 @@ const warmup = Number(args.warmup ?? (quick ? 2 : 5));
 const root = join(import.meta.dir, "..", "..");
 const out = args.out ?? join(root, "bench", "results", quick ? "pulse-quick.json" : "pulse.json");
 const TARGETS = { cpu_share: 0.25, rss_mb: 100, lateness_p99_ms: 10 };
+
+/** The tcp checker `--tcp` picks, and the name the report gives it. */
+function tcpChecker(): { checker: Checker; name: string } {
+  switch (args.tcp) {
+    case "ffi":
+      // Refuse to measure the fallback under the prober's name.
+      if (tcpCheckImplementation() !== "libc") throw new Error("--tcp ffi: libc could not be loaded through bun:ffi");
+      return { checker: checkTcp, name: "libc prober (bun:ffi)" };
+    case "bun":
+      return { checker: checkTcpBun, name: "Bun.connect" };
+    case "node":
+      return { checker: checkTcpNode, name: "node:net" };
+    default:
+      throw new Error(`--tcp ${args.tcp}: expected ffi, bun or node`);
+  }
+}
+const tcp = tcpChecker();
 
 /** A port below 1024 that refuses: never an ephemeral source port, so no TCP self-connect. */
 async function refusingPort(): Promise<number> {
@@ -86,7 +107,7 @@ async function scenario(name: string, type: "tcp" | "none", ports: number[], dow
       // What core does: recompute the effective weight when it may have moved.
       if (u.changed && pulse.effectiveWeight(u.id, 100) !== undefined) weightWrites++;
     },
-    ...(args.tcp === "node" ? { checkers: { tcp: checkTcpNode } } : {}),
+    checkers: { tcp: tcp.checker },
   });
   const spec = normalizePulseSpec({ type, interval: "1s" });
   const downEvery = downShare > 0 ? Math.round(1 / downShare) : 0;
@@ -102,6 +123,7 @@ async function scenario(name: string, type: "tcp" | "none", ports: number[], dow
   await Bun.sleep(warmup * 1000);
   measuring = true;
   const cpu0 = process.cpuUsage();
+  const prober0 = proberCounters();
   const t0 = performance.now();
   const listenerCpu0 = listenerPid === undefined ? null : processCpuSeconds(listenerPid);
   rssMax = process.memoryUsage().rss;
@@ -133,6 +155,7 @@ async function scenario(name: string, type: "tcp" | "none", ports: number[], dow
     statuses_at_end: statuses,
     listener_process_cpu_share: listenerCpu0 === null || listenerCpu1 === null ? null : round((listenerCpu1 - listenerCpu0) / (wallMs / 1000)),
     wall_seconds: round(wallMs / 1000, 2),
+    prober: proberDelta(prober0),
     // Other load on the machine distorts lateness: recorded so a noisy run can be told apart.
     load_average_1m: [round(load0, 2), round(loadavg()[0]!, 2)],
   };
@@ -143,6 +166,24 @@ async function scenario(name: string, type: "tcp" | "none", ports: number[], dow
 }
 
 let listenerPid: number | undefined;
+
+/** The libc prober's totals (with --tcp ffi), to show how many connects the first poll settled. */
+function proberCounters() {
+  const counters = args.tcp === "ffi" ? tcpProber()?.counters : undefined;
+  return counters === undefined ? null : { ...counters };
+}
+
+function proberDelta(before: ReturnType<typeof proberCounters>) {
+  const now = proberCounters();
+  if (before === null || now === null) return null;
+  const started = now.started - before.started;
+  return {
+    connects_in_progress: started,
+    settled_at_first_poll: now.settledAtFirstPoll - before.settledAtFirstPoll,
+    waited_in_epoll: now.waited - before.waited,
+    connects_per_poll: round(started / Math.max(1, now.polls - before.polls), 1),
+  };
+}
 
 /** Runs connect-floor.c at `rate` connects/s against the listeners, or null without a compiler. */
 function kernelFloor(rate: number, ports: number[]): Record<string, number> | null {
@@ -168,7 +209,7 @@ async function main() {
     reader.releaseLock();
     const { ports } = JSON.parse(new TextDecoder().decode(value)) as { ports: number[] };
     const downPort = await refusingPort();
-    console.log(`pulse bench: ${backends} backends, 1s tcp checks, ${seconds}s per scenario after ${warmup}s warm-up, ${ports.length} listener ports, tcp=${args.tcp}`);
+    console.log(`pulse bench: ${backends} backends, 1s tcp checks, ${seconds}s per scenario after ${warmup}s warm-up, ${ports.length} listener ports, tcp=${tcp.name}`);
 
     const allUp = await scenario("all_up", "tcp", ports, downPort, 0);
     const tenDown = await scenario("ten_percent_down", "tcp", ports, downPort, 0.1);
@@ -189,7 +230,7 @@ async function main() {
       warmup_seconds: warmup,
       interval_ms: 1000,
       check: "tcp",
-      tcp_impl: args.tcp === "node" ? "node:net" : "Bun.connect",
+      tcp_impl: tcp.name,
       listener_ports: ports.length,
       note: "top-level figures are the worst of the two tcp scenarios; cpu includes kernel time of loopback connects, part of which is the listener side's TCP work charged to the connecting process",
       cpu_share: worst("cpu_share"),

@@ -1,7 +1,7 @@
 /**
- * @module Which TCP connect is cheaper for the check: Bun.connect (what checks/tcp.ts uses) or
- * node:net. Runs bench/pulse/run.ts once per implementation, same load, and writes
- * bench/results/pulse-tcp-compare.json.
+ * @module Which TCP connect is cheapest for the check: the libc prober (what checks/tcp.ts
+ * uses), Bun.connect (its fallback) or node:net. Runs bench/pulse/run.ts once per
+ * implementation, same load, and writes bench/results/pulse-tcp-compare.json.
  *
  *   bun bench/pulse/tcp-compare.ts [--backends 5000] [--seconds 10]
  */
@@ -18,7 +18,8 @@ mkdirSync(results, { recursive: true });
 
 interface Scenario { cpu_share: number; cpu_user_share: number; cpu_system_share: number; cpu_us_per_check: number; rss_mb: number; lateness_p99_ms: number }
 const summary: Record<string, Record<string, Scenario>> = {};
-for (const impl of ["bun", "node"]) {
+const NAMES: Record<string, string> = { ffi: "libc prober (bun:ffi)", bun: "Bun.connect", node: "node:net" };
+for (const impl of ["ffi", "bun", "node"]) {
   const out = join(results, `.pulse-compare-${impl}.tmp`);
   const run = Bun.spawnSync(
     [process.execPath, join(import.meta.dir, "run.ts"), "--backends", values.backends!, "--seconds", values.seconds!, "--warmup", "2", "--tcp", impl, "--no-floor", "--out", out],
@@ -27,7 +28,7 @@ for (const impl of ["bun", "node"]) {
   if (run.exitCode !== 0) throw new Error(`run.ts --tcp ${impl} failed`);
   const report = JSON.parse(readFileSync(out, "utf8")) as { scenarios: Record<string, Scenario> };
   rmSync(out);
-  summary[impl === "bun" ? "Bun.connect" : "node:net"] = Object.fromEntries(
+  summary[NAMES[impl]!] = Object.fromEntries(
     ["all_up", "ten_percent_down"].map((name) => {
       const s = report.scenarios[name]!;
       return [name, { cpu_share: s.cpu_share, cpu_user_share: s.cpu_user_share, cpu_system_share: s.cpu_system_share, cpu_us_per_check: s.cpu_us_per_check, rss_mb: s.rss_mb, lateness_p99_ms: s.lateness_p99_ms }];

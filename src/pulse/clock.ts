@@ -16,9 +16,17 @@ export interface Clock {
 // performance.now() is monotonic; anchoring it at timeOrigin keeps values readable as epoch ms.
 const origin = performance.timeOrigin;
 
+/** A 0 ms timer runs as an immediate: setTimeout(0) waits about 1 ms, idle, for nothing. */
+class Immediate {
+  constructor(readonly handle: ReturnType<typeof setImmediate>) {}
+}
+
 /** The real clock: monotonic time expressed as (approximate) epoch milliseconds. */
 export const systemClock: Clock = {
   now: () => origin + performance.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimer: (callback, delayMs) => (delayMs <= 0 ? new Immediate(setImmediate(callback)) : setTimeout(callback, delayMs)),
+  clearTimer: (handle) => {
+    if (handle instanceof Immediate) clearImmediate(handle.handle);
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
 };

@@ -9,6 +9,13 @@ import { DueHeap, type HeapItem } from "./heap.ts";
 // that margin. Strictly below it, so an item rescheduled 1 ms ahead waits for the next timer.
 const EARLY_MS = 1;
 
+// One timer turn starts at most this much work; the rest runs on the next turn. Checks started
+// together complete together and so fall due together next interval: without a cap a late turn
+// merges its neighbours into one batch for good, and batches grow until their own start cost is
+// the lateness (a convoy: seen with the libc TCP prober, which settles a whole turn at once).
+// Capped turns settle in separate groups at least this far apart, which stay apart.
+const TURN_BUDGET_MS = 1;
+
 export class Scheduler<T extends HeapItem> {
   readonly #heap = new DueHeap<T>();
   readonly #clock: Clock;
@@ -67,6 +74,8 @@ export class Scheduler<T extends HeapItem> {
     const now = this.#clock.now();
     try {
       for (let top = this.#heap.peek(); top !== undefined && top.due < now + EARLY_MS; top = this.#heap.peek()) {
+        // Still due: #arm() sets a 0 ms timer for it, after this turn's I/O and microtasks.
+        if (this.#clock.now() - now >= TURN_BUDGET_MS) break;
         this.#heap.delete(top);
         this.#onDue(top, now);
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "bun:test";
+import { systemClock, type Clock, type TimerHandle } from "../../../src/pulse/clock.ts";
 import type { HeapItem } from "../../../src/pulse/heap.ts";
 import { Scheduler } from "../../../src/pulse/scheduler.ts";
 import { FakeClock } from "./fake-clock.ts";
@@ -73,5 +74,41 @@ describe("Scheduler", () => {
     expect(clock.pendingTimers).toBe(0);
     await clock.advance(1_000);
     expect(fired).toEqual([]);
+  });
+
+  it("caps the work of one timer turn and runs the rest on a 0 ms timer", () => {
+    // A clock that moves only when told: each onDue costs 5 ms, more than a turn's budget.
+    let now = 0;
+    const timers: { callback: () => void; delayMs: number }[] = [];
+    const clock: Clock = {
+      now: () => now,
+      setTimer: (callback, delayMs): TimerHandle => timers.push({ callback, delayMs }),
+      clearTimer: () => {},
+    };
+    const fired: string[] = [];
+    const scheduler = new Scheduler<Item>(clock, (i) => {
+      fired.push(i.name);
+      now += 5;
+    });
+    for (const name of ["a", "b", "c"]) scheduler.schedule(item(name), 0);
+    timers.shift()!.callback();
+    expect(fired).toHaveLength(1);
+    // b and c are overdue: the next turn comes at once (after I/O and microtasks), not a timer later.
+    expect(timers.map((t) => t.delayMs)).toEqual([0]);
+    timers.shift()!.callback();
+    timers.shift()!.callback();
+    expect(fired.toSorted()).toEqual(["a", "b", "c"]); // equal due times: any order
+    expect(scheduler.size).toBe(0);
+  });
+});
+
+describe("systemClock", () => {
+  it("runs a 0 ms timer as an immediate, before a 1 ms timer, and can cancel it", async () => {
+    const order: string[] = [];
+    systemClock.setTimer(() => order.push("1ms"), 1);
+    systemClock.setTimer(() => order.push("0ms"), 0);
+    systemClock.clearTimer(systemClock.setTimer(() => order.push("cancelled"), 0));
+    await Bun.sleep(20);
+    expect(order).toEqual(["0ms", "1ms"]);
   });
 });

@@ -1,0 +1,288 @@
+/**
+ * @module The TCP prober every `tcp` check shares. Per check only a non-blocking connect and a
+ * reset, through libc (ffi/tcp-probe.ts); then ONE poll per event-loop turn covers every
+ * connect started in it. On loopback and near backends the handshake completes inside connect,
+ * so that poll settles nearly all of them. The rest (remote or dead backends) wait in one epoll
+ * set, read on a timer of 1 ms that backs off to 8 ms while nothing completes. A timeout or a
+ * removal closes the socket at once: nothing is left pending.
+ *
+ * Sockets settled by that first poll are reset with connect(AF_UNSPEC) and kept for the next
+ * check (SO_LINGER 0 is set once): that saves socket() and close(), a quarter of the kernel's
+ * cost per check on loopback. Slots, poll and epoll buffers are reused too, so a check
+ * allocates only its promise and its result.
+ */
+import { Errno, errnoName } from "../../../ffi/errno.ts";
+import {
+  AF_INET, addressFamily, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, POLLERR, POLLFD_SIZE, POLLHUP, POLLOUT, tcpProbeLibc, type SocketAddress, type TcpProbeLibc,
+} from "../../../ffi/tcp-probe.ts";
+import type { PulseSpec } from "../spec.ts";
+import type { CheckResult } from "../types.ts";
+import { abortText, failure, hostPort, success } from "./common.ts";
+
+/** A backend's address as checked, built once per backend. */
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+  /** null: not an IP literal (Bun.connect resolves names). */
+  readonly address: SocketAddress | null;
+}
+
+const MIN_DELAY_MS = 1;
+const MAX_DELAY_MS = 8;
+const EPOLL_BATCH = 256;
+// Idle slots kept for reuse: enough for a busy turn, bounded after a burst.
+const FREE_LIMIT = 4096;
+// Idle sockets kept per address family: a turn starts a few dozen connects; the rest are closed.
+const IDLE_SOCKETS = 256;
+
+const noop = (): void => {};
+
+/** One connect in flight; pooled. While it waits in epoll it is its signal's abort listener. */
+class Slot {
+  fd = -1;
+  target: ProbeTarget | null = null;
+  spec: PulseSpec | null = null;
+  signal: AbortSignal | null = null;
+  start = 0;
+  resolve: (result: CheckResult) => void = noop;
+  constructor(readonly onAbort: (slot: Slot) => void) {}
+  handleEvent(): void {
+    this.onAbort(this);
+  }
+}
+
+/** Running totals, for the benchmark and tests: how many connects the first poll settled. */
+export interface ProberCounters {
+  /** Connects that returned EINPROGRESS. */
+  started: number;
+  /** Of those, settled by the poll right after their tick. */
+  settledAtFirstPoll: number;
+  /** Of those, handed to epoll (remote, dead or slow backends). */
+  waited: number;
+  /** poll(2) calls over fresh connects. */
+  polls: number;
+}
+
+export class TcpProber {
+  readonly counters: ProberCounters = { started: 0, settledAtFirstPoll: 0, waited: 0, polls: 0 };
+  readonly #c: TcpProbeLibc;
+  readonly #free: Slot[] = [];
+  /** Unconnected sockets with SO_LINGER 0, ready for a connect, per family. */
+  readonly #idle4: number[] = [];
+  readonly #idle6: number[] = [];
+  /** Connects started since the last poll; the first `#freshCount` entries are live. */
+  readonly #fresh: Slot[] = [];
+  #freshCount = 0;
+  #flushQueued = false;
+  // struct pollfd[]: fd at int32 2i, events at int16 4i+2, revents at int16 4i+3.
+  #pollfds = new Uint8Array(64 * POLLFD_SIZE);
+  #pollI32 = new Int32Array(this.#pollfds.buffer);
+  #pollI16 = new Int16Array(this.#pollfds.buffer);
+  /** Slots waiting in epoll, indexed by fd (descriptors are small integers). */
+  readonly #waiting: (Slot | undefined)[] = [];
+  #waitingCount = 0;
+  #epfd = -1;
+  readonly #events = new Uint8Array(EPOLL_BATCH * EPOLL_EVENT_SIZE);
+  readonly #eventView = new DataView(this.#events.buffer);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #delay = MIN_DELAY_MS;
+  // Bound once, so no check allocates a callback.
+  readonly #flush = () => this.#pollFresh();
+  readonly #tick = () => this.#pollWaiting();
+  readonly #onAbort = (slot: Slot) => this.#abort(slot);
+  #nextResolve: (result: CheckResult) => void = noop;
+  readonly #executor = (resolve: (result: CheckResult) => void) => {
+    this.#nextResolve = resolve;
+  };
+
+  constructor(libc: TcpProbeLibc) {
+    this.#c = libc;
+  }
+
+  /** The target for `host` and `port`; its address is null for a host name. */
+  target(host: string, port: number): ProbeTarget {
+    return { host, port, address: this.#c.socketAddress(host, port) };
+  }
+
+  /** Sockets open for checks in flight (for tests: none may outlive its check). */
+  get openSockets(): number {
+    return this.#freshCount + this.#waitingCount;
+  }
+
+  /** Unconnected sockets kept for the next checks. */
+  get idleSockets(): number {
+    return this.#idle4.length + this.#idle6.length;
+  }
+
+  /** Closes the kept sockets (they are opened again as checks need them). */
+  closeIdle(): void {
+    for (const pool of [this.#idle4, this.#idle6]) while (pool.length > 0) this.#c.close(pool.pop()!);
+  }
+
+  /**
+   * Connects to `target` (an IP literal: its address is not null); resolves once, with the same
+   * results and texts as the Bun.connect check.
+   */
+  probe(target: ProbeTarget, spec: PulseSpec, signal: AbortSignal): Promise<CheckResult> {
+    const start = performance.now();
+    if (signal.aborted) return Promise.resolve(failure(start, abortText(signal, spec)));
+    const address = target.address;
+    if (address === null) return Promise.resolve(failure(start, connectText(target, "not an IP address")));
+    const family = addressFamily(address);
+    const idle = family === AF_INET ? this.#idle4 : this.#idle6;
+    const fd = idle.length > 0 ? idle.pop()! : this.#c.socket(family);
+    if (fd < 0) return Promise.resolve(failure(start, connectText(target, errnoName(-fd))));
+    const error = this.#c.connect(fd, address);
+    if (error !== Errno.EINPROGRESS) {
+      this.#recycle(fd, family);
+      return Promise.resolve(error === 0 ? success(start) : failure(start, connectText(target, errnoName(error))));
+    }
+    const slot = this.#free.pop() ?? new Slot(this.#onAbort);
+    slot.fd = fd;
+    slot.target = target;
+    slot.spec = spec;
+    slot.signal = signal;
+    slot.start = start;
+    const promise = new Promise<CheckResult>(this.#executor);
+    slot.resolve = this.#nextResolve;
+    this.#fresh[this.#freshCount++] = slot;
+    // A microtask runs after the scheduler has started every check due in this tick: one poll for all.
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+    return promise;
+  }
+
+  #pollFresh(): void {
+    this.#flushQueued = false;
+    const count = this.#freshCount;
+    this.#freshCount = 0;
+    if (count * POLLFD_SIZE > this.#pollfds.byteLength) this.#growPollfds(count);
+    const i32 = this.#pollI32;
+    const i16 = this.#pollI16;
+    for (let i = 0; i < count; i++) {
+      i32[2 * i] = this.#fresh[i]!.fd;
+      i16[4 * i + 2] = POLLOUT;
+      i16[4 * i + 3] = 0;
+    }
+    // −1 (ENOMEM, EINTR) leaves every revents 0: those connects then wait in epoll.
+    this.#c.pollNow(this.#pollfds, count);
+    this.counters.polls++;
+    this.counters.started += count;
+    for (let i = 0; i < count; i++) {
+      const slot = this.#fresh[i]!;
+      const revents = i16[4 * i + 3]!;
+      // Aborted between connect and this poll (a removal in the same tick): no listener was set yet.
+      if (slot.signal!.aborted) this.#finish(slot, failure(slot.start, abortText(slot.signal!, slot.spec!)), true);
+      else if (revents !== 0) {
+        this.counters.settledAtFirstPoll++;
+        this.#settle(slot, revents, true);
+      } else this.#wait(slot);
+    }
+  }
+
+  #growPollfds(count: number): void {
+    let bytes = this.#pollfds.byteLength;
+    while (bytes < count * POLLFD_SIZE) bytes *= 2;
+    this.#pollfds = new Uint8Array(bytes);
+    this.#pollI32 = new Int32Array(this.#pollfds.buffer);
+    this.#pollI16 = new Int16Array(this.#pollfds.buffer);
+  }
+
+  /** Still connecting: watch it in epoll until it completes or its signal aborts. */
+  #wait(slot: Slot): void {
+    if (this.#epfd < 0) this.#epfd = this.#c.epollCreate();
+    const error = this.#epfd < 0 ? this.#c.errno() : this.#c.epollAdd(this.#epfd, slot.fd);
+    if (error !== 0) return this.#finish(slot, failure(slot.start, connectText(slot.target!, `epoll: ${errnoName(error)}`)), false);
+    this.#waiting[slot.fd] = slot;
+    this.#waitingCount++;
+    this.counters.waited++;
+    slot.signal!.addEventListener("abort", slot);
+    // A new connect is likely to complete within a round trip: look again soon.
+    this.#delay = MIN_DELAY_MS;
+    this.#timer ??= setTimeout(this.#tick, MIN_DELAY_MS);
+  }
+
+  #pollWaiting(): void {
+    this.#timer = undefined;
+    let completed = 0;
+    for (;;) {
+      const n = this.#c.epollNow(this.#epfd, this.#events, EPOLL_BATCH);
+      for (let i = 0; i < n; i++) {
+        const at = i * EPOLL_EVENT_SIZE;
+        const fd = this.#eventView.getUint32(at + EPOLL_DATA_OFFSET, true);
+        const slot = this.#waiting[fd];
+        if (slot === undefined) continue;
+        this.#unwait(slot);
+        this.#settle(slot, this.#eventView.getUint32(at, true), false);
+        completed++;
+      }
+      if (n < EPOLL_BATCH) break;
+    }
+    if (this.#waitingCount === 0) return;
+    this.#delay = completed > 0 ? MIN_DELAY_MS : Math.min(this.#delay * 2, MAX_DELAY_MS);
+    this.#timer = setTimeout(this.#tick, this.#delay);
+  }
+
+  #unwait(slot: Slot): void {
+    this.#waiting[slot.fd] = undefined;
+    this.#waitingCount--;
+    // Pulse reuses unaborted controllers: the listener must not outlive this check.
+    slot.signal!.removeEventListener("abort", slot);
+  }
+
+  /** Timeout or removal while waiting in epoll: close (which also leaves epoll) and answer now. */
+  #abort(slot: Slot): void {
+    if (this.#waiting[slot.fd] !== slot) return;
+    this.#unwait(slot);
+    this.#finish(slot, failure(slot.start, abortText(slot.signal!, slot.spec!)), false);
+  }
+
+  /**
+   * The connect completed: POLLOUT alone is connected, an error or hang-up carries SO_ERROR.
+   * `reusable`: the socket never joined epoll, so it can be kept (one that did would stay registered).
+   */
+  #settle(slot: Slot, revents: number, reusable: boolean): void {
+    const error = revents & (POLLERR | POLLHUP) ? this.#c.socketError(slot.fd) : 0;
+    if (error !== 0) return this.#finish(slot, failure(slot.start, connectText(slot.target!, errnoName(error))), reusable);
+    const result = revents & POLLOUT ? success(slot.start) : failure(slot.start, connectText(slot.target!, "connection closed"));
+    this.#finish(slot, result, reusable);
+  }
+
+  /** Resets the connection and keeps the socket for the next check, or closes it. */
+  #recycle(fd: number, family: number): void {
+    const idle = family === AF_INET ? this.#idle4 : this.#idle6;
+    if (idle.length < IDLE_SOCKETS && this.#c.disconnect(fd)) idle.push(fd);
+    else this.#c.close(fd);
+  }
+
+  #finish(slot: Slot, result: CheckResult, reusable: boolean): void {
+    if (reusable) this.#recycle(slot.fd, addressFamily(slot.target!.address!));
+    else this.#c.close(slot.fd);
+    const resolve = slot.resolve;
+    slot.fd = -1;
+    slot.target = null;
+    slot.spec = null;
+    slot.signal = null;
+    slot.resolve = noop;
+    if (this.#free.length < FREE_LIMIT) this.#free.push(slot);
+    resolve(result);
+  }
+}
+
+/** "connect 10.0.0.5:80: ECONNREFUSED", as the Bun.connect check words it (built only on failure). */
+function connectText(target: ProbeTarget, detail: string): string {
+  return `connect ${hostPort(target.host, target.port)}: ${detail}`;
+}
+
+let shared: TcpProber | null | undefined;
+
+/** The process's prober, or null when libc cannot be used through bun:ffi (then Bun.connect). */
+export function tcpProber(): TcpProber | null {
+  if (shared === undefined) {
+    const libc = tcpProbeLibc();
+    shared = libc === null ? null : new TcpProber(libc);
+  }
+  return shared;
+}
