@@ -1,11 +1,13 @@
 /**
  * @module The per-backend health state machine: unknown → up / down with rise and fall counts,
- * GORB's sliding-window health, back-off and slow start. Pure: every function takes the time
- * as `now` and returns new state, so tests drive it with plain numbers.
+ * GORB's sliding-window health, back-off and slow start. Every function takes the time as
+ * `now`, so tests drive it with plain numbers. `recordResult` returns new state; `applyResult`
+ * updates a state in place, for the scheduler, which owns one state per backend for its life
+ * (a new state per check would live one interval, be promoted by the GC and pile up in RSS).
  */
 import type { PulseSpec } from "./spec.ts";
 import type { BackendMetrics, BackendStatus, CheckResult } from "./types.ts";
-import { emptyWindow, pushResult, windowHealth, type ResultWindow } from "./window.ts";
+import { copyWindow, emptyWindow, pushResultInPlace, windowHealth, type ResultWindow } from "./window.ts";
 import { effectiveWeight, weightKey } from "./weight.ts";
 
 export { effectiveWeight } from "./weight.ts";
@@ -56,56 +58,59 @@ function nextStatus(status: BackendStatus, ok: boolean, okStreak: number, failSt
   return status !== "down" && failStreak >= o.fall ? "down" : status;
 }
 
+/** `applyResult`'s answer: bit set when the effective weight may have moved. */
+export const WEIGHT_MAY_CHANGE = 1;
+/** `applyResult`'s answer: bit set when the status flipped. */
+export const STATUS_CHANGED = 2;
+
 /**
  * Applies one check result. `changed` says whether the effective weight may have moved (status
  * or recovery fraction changed, or a slow-start ramp is or was running), i.e. whether the owner
- * should recompute it; `statusChanged` whether the status itself flipped.
+ * should recompute it; `statusChanged` whether the status itself flipped. Does not mutate `state`.
  */
 export function recordResult(
   state: MonitorState,
   result: CheckResult,
   now: number,
 ): { state: MonitorState; changed: boolean; statusChanged: boolean } {
-  const o = state.options;
-  const window = pushResult(state.window, result.ok);
-  const okStreak = result.ok ? state.okStreak + 1 : 0;
-  const failStreak = result.ok ? 0 : state.failStreak + 1;
-  const status = nextStatus(state.status, result.ok, okStreak, failStreak, o);
-  const statusChanged = status !== state.status;
-
-  let recovering = state.recovering;
-  let rampFrom = state.rampFrom;
-  if (status === "down") {
-    // GORB stashes on the first Down; fixed: a Down while recovering zeroes again (status down → 0).
-    recovering = o.slowStartMs === 0;
-    rampFrom = null;
-  } else if (status === "up") {
-    if (statusChanged && state.status === "down" && o.slowStartMs > 0) rampFrom = now;
-    if (rampFrom !== null && now - rampFrom >= o.slowStartMs) rampFrom = null;
-    // GORB forgets the stash once trunc(stash × health) == stash, i.e. when health is 1.
-    if (recovering && windowHealth(window) >= 1) recovering = false;
-  }
-
-  const next: MonitorState = {
-    options: o,
-    status,
-    window,
-    okStreak,
-    failStreak,
-    statusSince: statusChanged ? now : state.statusSince,
-    recovering,
-    rampFrom,
-    lastCheckAt: now,
-    lastLatencyMs: result.latencyMs,
-    lastError: result.ok ? null : (result.error ?? "check failed"),
-  };
-  // Compare the weight inputs as they were at the previous check with those now: a ramp that
-  // ended in between still needs one last write.
-  const before = weightKey(state, state.lastCheckAt ?? now);
-  const after = weightKey(next, now);
-  const changed = before !== after || Number.isNaN(before) || Number.isNaN(after);
-  return { state: next, changed, statusChanged };
+  const next: MonitorState = { ...state, window: copyWindow(state.window) };
+  const flags = applyResult(next, result, now);
+  return { state: next, changed: (flags & WEIGHT_MAY_CHANGE) !== 0, statusChanged: (flags & STATUS_CHANGED) !== 0 };
 }
+
+/** `recordResult` on `state` itself, allocating nothing: returns WEIGHT_MAY_CHANGE | STATUS_CHANGED bits. */
+export function applyResult(state: MonitorState, result: CheckResult, now: number): number {
+  const s = state as Mutable<MonitorState>;
+  const o = s.options;
+  // The weight inputs as they were at the previous check: a ramp that ended in between still needs one last write.
+  const before = weightKey(s, s.lastCheckAt ?? now);
+  const previous = s.status;
+  pushResultInPlace(s.window, result.ok);
+  s.okStreak = result.ok ? s.okStreak + 1 : 0;
+  s.failStreak = result.ok ? 0 : s.failStreak + 1;
+  s.status = nextStatus(previous, result.ok, s.okStreak, s.failStreak, o);
+  const statusChanged = s.status !== previous;
+
+  if (s.status === "down") {
+    // GORB stashes on the first Down; fixed: a Down while recovering zeroes again (status down → 0).
+    s.recovering = o.slowStartMs === 0;
+    s.rampFrom = null;
+  } else if (s.status === "up") {
+    if (statusChanged && previous === "down" && o.slowStartMs > 0) s.rampFrom = now;
+    if (s.rampFrom !== null && now - s.rampFrom >= o.slowStartMs) s.rampFrom = null;
+    // GORB forgets the stash once trunc(stash × health) == stash, i.e. when health is 1.
+    if (s.recovering && windowHealth(s.window) >= 1) s.recovering = false;
+  }
+  if (statusChanged) s.statusSince = now;
+  s.lastCheckAt = now;
+  s.lastLatencyMs = result.latencyMs;
+  s.lastError = result.ok ? null : (result.error ?? "check failed");
+  const after = weightKey(s, now);
+  const changed = before !== after || Number.isNaN(before) || Number.isNaN(after);
+  return (changed ? WEIGHT_MAY_CHANGE : 0) | (statusChanged ? STATUS_CHANGED : 0);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Delay until the next check: the interval, doubled for each failure beyond `fall` while down,

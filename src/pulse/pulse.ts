@@ -7,7 +7,7 @@ import { DEFAULT_CHECKERS } from "./checks/index.ts";
 import { CHECK_CANCELLED, CHECK_TIMEOUT } from "./checks/common.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { HeapItem } from "./heap.ts";
-import { createMonitorState, effectiveWeight, health, metrics, nextDelay, recordResult, type MonitorState } from "./monitor.ts";
+import { STATUS_CHANGED, WEIGHT_MAY_CHANGE, applyResult, createMonitorState, effectiveWeight, health, metrics, nextDelay, type MonitorState } from "./monitor.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { CheckType, PulseSpec } from "./spec.ts";
 import type { BackendMetrics, BackendStatus, CheckResult, CheckTarget, Checker } from "./types.ts";
@@ -48,7 +48,8 @@ interface Entry extends HeapItem {
   readonly target: CheckTarget;
   readonly spec: PulseSpec;
   readonly checker: Checker;
-  state: MonitorState;
+  /** Updated in place by each result (one state per backend for its life). */
+  readonly state: MonitorState;
   configured: number | undefined;
   /** Taken from the pool while a check runs, else null. */
   controller: AbortController | null;
@@ -157,7 +158,7 @@ export class Pulse {
     return entry && effectiveWeight(entry.state, configuredWeight, this.#clock.now());
   }
 
-  /** The state machine of `id` (read-only snapshot). */
+  /** The state machine of `id` (live: the next result updates it; do not change it). */
   state(id: string): MonitorState | undefined {
     return this.#entries.get(id)?.state;
   }
@@ -201,8 +202,10 @@ export class Pulse {
     }
     entry.running = false;
     const now = this.#clock.now();
-    const { state, changed, statusChanged } = recordResult(entry.state, result, now);
-    entry.state = state;
+    const state = entry.state;
+    const flags = applyResult(state, result, now);
+    const changed = (flags & WEIGHT_MAY_CHANGE) !== 0;
+    const statusChanged = (flags & STATUS_CHANGED) !== 0;
     this.#scheduler.schedule(entry, now + nextDelay(state));
     try {
       this.#opts.onUpdate({

@@ -1,6 +1,7 @@
 /**
- * @module The sliding window of the last N results behind `health` (GORB: N = 100). Immutable:
- * a push returns a new window and shares the bit array when no bit changes (the steady state).
+ * @module The sliding window of the last N results behind `health` (GORB: N = 100). `pushResult`
+ * returns a new window; `pushResultInPlace` updates one (the scheduler's hot path: a window per
+ * check that lives one interval would be promoted by the GC and pile up until a full collection).
  */
 
 /** Ring of failure bits (1 = failed) plus running counts. */
@@ -24,24 +25,31 @@ function bitAt(bits: Uint32Array, i: number): number {
   return (bits[i >>> 5]! >>> (i & 31)) & 1;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Appends one result, evicting the oldest once full. Does not mutate `window`. */
 export function pushResult(window: ResultWindow, ok: boolean): ResultWindow {
-  const { size, next } = window;
-  const full = window.count === size;
-  const old = full ? bitAt(window.bits, next) : 0;
+  const copy = copyWindow(window);
+  pushResultInPlace(copy, ok);
+  return copy;
+}
+
+/** A window that shares nothing with `window`. */
+export function copyWindow(window: ResultWindow): ResultWindow {
+  return { ...window, bits: window.bits.slice() };
+}
+
+/** Appends one result to `window` itself (no allocation), evicting the oldest once full. */
+export function pushResultInPlace(window: ResultWindow, ok: boolean): void {
+  const w = window as Mutable<ResultWindow>;
+  const { size, next } = w;
+  const full = w.count === size;
+  const old = full ? bitAt(w.bits, next) : 0;
   const bit = ok ? 0 : 1;
-  let bits = window.bits;
-  if (bitAt(bits, next) !== bit) {
-    bits = bits.slice();
-    bits[next >>> 5] = bits[next >>> 5]! ^ (1 << (next & 31));
-  }
-  return {
-    size,
-    bits,
-    next: next + 1 === size ? 0 : next + 1,
-    count: full ? size : window.count + 1,
-    failures: window.failures - old + bit,
-  };
+  if (bitAt(w.bits, next) !== bit) w.bits[next >>> 5] = w.bits[next >>> 5]! ^ (1 << (next & 31));
+  w.next = next + 1 === size ? 0 : next + 1;
+  w.count = full ? size : w.count + 1;
+  w.failures = w.failures - old + bit;
 }
 
 /** GORB's health: 1 − failures ÷ results; 1 for an empty window. Same float steps as Go's. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { createMonitorState, effectiveWeight, health, metrics, nextDelay, recordResult } from "../../../src/pulse/monitor.ts";
+import { STATUS_CHANGED, WEIGHT_MAY_CHANGE, applyResult, createMonitorState, effectiveWeight, health, metrics, nextDelay, recordResult } from "../../../src/pulse/monitor.ts";
 import { down, options, run, T0, up } from "./monitor-helpers.ts";
 
 describe("GORB's weight algorithm (pinned cases)", () => {
@@ -223,5 +223,23 @@ describe("metrics", () => {
     const snapshot = structuredClone(before);
     recordResult(before, { ok: false, latencyMs: 1 }, T0 + 1);
     expect(before).toEqual(snapshot);
+  });
+});
+
+describe("applyResult (the scheduler's in-place path)", () => {
+  it("reaches the same states and flags as recordResult, step by step, updating one object", () => {
+    const opts = options({ rise: 2, fall: 2, window: 8, slowStartMs: 3_000 });
+    const script = [true, true, false, false, false, true, true, true, false, true, true, true, true, true];
+    const pure = run(opts, script);
+    const live = createMonitorState(opts, T0);
+    script.forEach((ok, i) => {
+      const at = T0 + (i + 1) * opts.intervalMs;
+      const flags = applyResult(live, ok ? { ok: true, latencyMs: 1 } : { ok: false, latencyMs: 1, error: "refused" }, at);
+      const step = pure.steps[i]!;
+      expect(live).toEqual(step.state);
+      expect([(flags & WEIGHT_MAY_CHANGE) !== 0, (flags & STATUS_CHANGED) !== 0]).toEqual([step.changed, step.statusChanged]);
+    });
+    // recordResult never touched the states it was given.
+    expect(pure.steps[0]!.state.window.count).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { emptyWindow, pushResult, windowHealth, type ResultWindow } from "../../../src/pulse/window.ts";
+import { emptyWindow, pushResult, pushResultInPlace, windowHealth, type ResultWindow } from "../../../src/pulse/window.ts";
 
 function feed(size: number, results: readonly boolean[]): ResultWindow {
   return results.reduce((w, ok) => pushResult(w, ok), emptyWindow(size));
@@ -29,12 +29,15 @@ describe("result window", () => {
     }
   });
 
-  it("shares the bit array when no bit changes and copies it otherwise", () => {
+  it("pushResult leaves the window it is given as it was; pushResultInPlace updates it without allocating", () => {
     const healthy = feed(4, [true, true, true, true]);
-    expect(pushResult(healthy, true).bits).toBe(healthy.bits);
     const failed = pushResult(healthy, false);
     expect(failed.bits).not.toBe(healthy.bits);
     expect(windowHealth(healthy)).toBe(1);
     expect(windowHealth(failed)).toBe(0.75);
+    const bits = healthy.bits;
+    pushResultInPlace(healthy, false);
+    expect(healthy.bits).toBe(bits);
+    expect(healthy).toEqual(failed);
   });
 });
