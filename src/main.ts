@@ -22,8 +22,8 @@ import { MemoryIpvs } from "./ipvs/memory-ipvs.ts";
 import type { InterfaceAddresses } from "./net/interfaces.ts";
 import { MemoryInterfaceAddresses } from "./net/memory-interfaces.ts";
 import { VipManager } from "./core/vips.ts";
-import { ConsulSync, consulRegistry } from "./discovery/consul.ts";
-import { KvSync } from "./discovery/kv-sync.ts";
+import type { ConsulSync } from "./discovery/consul.ts";
+import type { KvSync } from "./discovery/kv-sync.ts";
 import { parseStoreUrls } from "./discovery/store-url.ts";
 
 /** A graceful stop that takes longer than this (a request stuck in flight) exits anyway. */
@@ -105,9 +105,15 @@ async function applyConfigFile(core: Core, raw: RawConfig, path: string, default
   });
 }
 
+async function startConsul(url: string): Promise<ConsulSync> {
+  const { ConsulSync, consulRegistry } = await import("./discovery/consul.ts");
+  return new ConsulSync({ registry: consulRegistry(url) });
+}
+
 /** GORB's -store: the first sync runs before the API serves, as in GORB; then write-through and periodic syncs. */
 async function startStoreSync(core: Core, flags: Options, defaultHost: string | undefined): Promise<KvSync> {
-  const { consulKvStore } = await import("./discovery/kv-store.ts");
+  // Loaded only when used: the Consul client is not needed at every start.
+  const [{ consulKvStore }, { KvSync }] = await Promise.all([import("./discovery/kv-store.ts"), import("./discovery/kv-sync.ts")]);
   const store = consulKvStore(parseStoreUrls(flags.store));
   const sync = new KvSync({ store, servicePath: flags.storeServicePath, backendPath: flags.storeBackendPath, intervalMs: flags.storeSyncTime * 1000, defaultHost });
   const report = await sync.start(core);
@@ -141,7 +147,7 @@ async function main(): Promise<void> {
   const startup = await core.start({ flush: flags.flush });
   console.log(describeStartup(startup, state.path));
   const kvSync = flags.store ? await startStoreSync(core, flags, defaultHost) : undefined;
-  const consul = flags.consul ? new ConsulSync({ registry: consulRegistry(flags.consul) }) : undefined;
+  const consul = flags.consul ? await startConsul(flags.consul) : undefined;
   // GORB registers itself as "gorb" at the first -i address and the listen port.
   consul?.start(core, defaultHost && listen.port !== 0 ? { name: "gorb", address: defaultHost, port: listen.port } : undefined);
   if (raw) await applyConfigFile(core, raw, flags.config, defaultHost);
