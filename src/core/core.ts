@@ -133,12 +133,11 @@ export class Core {
       if (this.state.services.has(id)) throw new ConflictError(`service [${id}] exists`);
       this.checkKernelIdentity(id, normalized.service.key);
       const next: DesiredService = { id, ...normalized, backends: noBackends() };
-      const vip = this.vips && vipOf(next);
-      if (vip) await this.vips!.acquire(id, vip);
+      await this.acquireVip(next);
       try {
         await this.transact(id, next, [putService(next)], [{ kind: "delete-service", id }]);
       } catch (e) {
-        if (vip) await this.vips!.release(id, vip);
+        await this.releaseVip(next);
         throw e;
       }
       this.events.emit({ type: "service-created", service: id });
@@ -186,8 +185,7 @@ export class Core {
       const undo: StoreChange[] = [putService(current)];
       for (const b of current.backends.values()) undo.push(putBackend(id, b));
       await this.transact(id, undefined, [{ kind: "delete-service", id }], undo);
-      const vip = this.vips && vipOf(current);
-      if (vip) await this.vips!.release(id, vip);
+      await this.releaseVip(current);
       this.addresses.delete(id);
       for (const b of current.backends.values()) this.forgetHealth(id, b.id);
       this.events.emit({ type: "service-deleted", service: id });
@@ -485,6 +483,20 @@ export class Core {
   private reportRollbackFailure(id: string, message: string): void {
     console.error(`gorb: rollback of service [${id}] failed (${message}); the kernel may differ from the desired state until the next reconcile`);
     this.events.emit({ type: "rollback-failed", service: id, error: message });
+  }
+
+  // ---- VIPs (-vipi) ----------------------------------------------------------------------
+
+  /** Puts the service's VIP on the -vipi interface (throws VipError); nothing without -vipi or for fwmark. */
+  private async acquireVip(service: DesiredService): Promise<void> {
+    const vip = vipOf(service);
+    if (this.vips && vip) await this.vips.acquire(service.id, vip);
+  }
+
+  /** The service no longer uses its VIP (never throws). */
+  private async releaseVip(service: DesiredService): Promise<void> {
+    const vip = vipOf(service);
+    if (this.vips && vip) await this.vips.release(service.id, vip);
   }
 
   // ---- health ---------------------------------------------------------------------------

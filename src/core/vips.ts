@@ -61,8 +61,6 @@ export class VipManager {
   private readonly users = new Map<string, Set<string>>();
   /** Addresses gorb added to `ifname` (as recorded in the store). */
   private readonly owned = new Map<string, OwnedVip>();
-  /** Owned records of other interfaces (a changed `-vipi`): removed from there at start-up. */
-  private elsewhere: OwnedVip[] = [];
   private readonly lock = new KeyedLock();
 
   constructor(options: VipManagerOptions) {
@@ -78,14 +76,15 @@ export class VipManager {
    * services that are on no interface), and removes owned VIPs no service uses.
    */
   async restore(users: ReadonlyMap<string, string>): Promise<VipRepair[]> {
+    // Owned records of other interfaces (a changed -vipi) are removed from there.
+    const elsewhere: OwnedVip[] = [];
     for (const vip of await this.store.loadVips()) {
       if (vip.ifname === this.ifname) this.owned.set(vip.address, vip);
-      else this.elsewhere.push(vip);
+      else elsewhere.push(vip);
     }
     for (const [service, address] of users) this.usersOf(address).add(service);
     const repairs: VipRepair[] = [];
-    for (const vip of this.elsewhere) repairs.push(await this.removeElsewhere(vip));
-    this.elsewhere = [];
+    for (const vip of elsewhere) repairs.push(await this.removeElsewhere(vip));
     const present = await this.presentAddresses();
     for (const [address, services] of this.users) {
       if (present.has(address)) continue;
