@@ -12,6 +12,7 @@
  */
 import Consul from "consul";
 import type { Core, CoreEvent } from "../core/core.ts";
+import { KeyedLock } from "../core/lock.ts";
 import type { DesiredService } from "../core/model.ts";
 import { isFwmarkKey } from "../ipvs/types.ts";
 
@@ -66,9 +67,10 @@ export class ConsulSync {
   private readonly log: (line: string) => void;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
-  /** The latest wanted state per name, and the chain of calls for it. */
+  /** The latest wanted state per name; calls for one name run in order under its lock. */
   private readonly wanted = new Map<string, Wanted>();
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly lock = new KeyedLock();
+  private readonly inflight = new Set<Promise<void>>();
   /** Names gorb registered (or is registering): only these are deregistered. */
   private readonly known = new Set<string>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -95,12 +97,12 @@ export class ConsulSync {
     this.unsubscribe?.();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.all(this.chains.values());
+    await this.settled();
   }
 
   /** Waits until every call queued so far has been tried once (tests). */
   async settled(): Promise<void> {
-    await Promise.all(this.chains.values());
+    await Promise.all(this.inflight);
   }
 
   private onEvent(core: Core, event: CoreEvent): void {
@@ -122,12 +124,9 @@ export class ConsulSync {
   }
 
   private enqueue(name: string, nextDelayMs: number): void {
-    const previous = this.chains.get(name) ?? Promise.resolve();
-    const chain = previous.then(() => this.sync(name, nextDelayMs));
-    this.chains.set(name, chain);
-    void chain.finally(() => {
-      if (this.chains.get(name) === chain) this.chains.delete(name);
-    });
+    const call = this.lock.run(name, () => this.sync(name, nextDelayMs));
+    this.inflight.add(call);
+    void call.finally(() => this.inflight.delete(call));
   }
 
   /** Makes the agent match the latest wanted state of `name`; on failure retries later. */
