@@ -158,7 +158,8 @@ export function registrationOf(service: DesiredService): Registration | undefine
   return { name: service.id, address: key.address, port: key.port };
 }
 
-function httpStatus(e: unknown): number | undefined {
+/** The HTTP status of a `consul` client error (undefined: no answer, e.g. the agent is unreachable). */
+export function httpStatus(e: unknown): number | undefined {
   return (e as { response?: { statusCode?: number } } | undefined)?.response?.statusCode;
 }
 

@@ -3,6 +3,7 @@
  * client (the URLs are parsed in store-url.ts).
  */
 import Consul from "consul";
+import { httpStatus } from "./consul.ts";
 import type { StoreUrls } from "./store-url.ts";
 
 /** A flat key/value store under one prefix: what the sync needs of it. */
@@ -66,8 +67,4 @@ export function consulKvStore(urls: StoreUrls, timeoutMs = TIMEOUT_MS): KvStore 
       await call((c) => c.kv.del(options));
     },
   };
-}
-
-export function httpStatus(e: unknown): number | undefined {
-  return (e as { response?: { statusCode?: number } } | undefined)?.response?.statusCode;
 }

@@ -21,8 +21,8 @@
 import type { Core, CoreEvent } from "../core/core.ts";
 import type { Resolver } from "../core/fields.ts";
 import type { DesiredBackend, DesiredService } from "../core/model.ts";
-import { backendOptionsToInput } from "../core/normalize-backend.ts";
-import { serviceOptionsToInput } from "../core/normalize-service.ts";
+import { KeyedLock } from "../core/lock.ts";
+import { backendInput, serviceInput } from "../config/diff.ts";
 import { applyConfig, formatResult } from "../config/apply.ts";
 import { ConfigError, formatProblem, parseConfig, resolveConfig, type ConfigBackend, type ConfigFile, type ConfigService } from "../config/file.ts";
 import { destinationId, serviceId } from "../ipvs/keys.ts";
@@ -48,6 +48,8 @@ export interface SyncReport {
   readonly error?: string;
 }
 
+const STORE_LOCK = "store";
+
 export class KvSync {
   private readonly store: KvStore;
   private readonly options: KvSyncOptions;
@@ -65,8 +67,8 @@ export class KvSync {
   private storeView = new Map<string, string | null>();
   /** Backend IDs per service, for deleting a service's backend keys. */
   private readonly backendsOf = new Map<string, Set<string>>();
-  /** Every store operation and sync runs in this chain, one at a time. */
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Every store operation and sync runs under this one lock key, one at a time. */
+  private readonly lock = new KeyedLock();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
@@ -92,7 +94,7 @@ export class KvSync {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.tail.catch(() => undefined);
+    await this.settled();
   }
 
   /** Writes what is pending, reads the store and applies it (or seeds an empty store). */
@@ -252,9 +254,7 @@ export class KvSync {
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
+    return this.lock.run(STORE_LOCK, fn);
   }
 
   private arm(): void {
@@ -268,12 +268,12 @@ export class KvSync {
 
 /** A service's stored JSON: the request that makes it again (GORB's fields and gorb's). */
 function serviceValue(s: Pick<DesiredService, "options">): string {
-  return JSON.stringify(serviceOptionsToInput(s.options));
+  return JSON.stringify(serviceInput(s));
 }
 
 /** A backend's stored JSON, with GORB's `vsid`. */
 function backendValue(serviceId_: string, b: Pick<DesiredBackend, "options">): string {
-  return JSON.stringify({ ...backendOptionsToInput(b.options, {}), vsid: serviceId_ });
+  return JSON.stringify({ ...backendInput(b), vsid: serviceId_ });
 }
 
 /** gorb's own services as a config file (what the first sync diffs the store against). */
@@ -281,8 +281,8 @@ export function configOf(services: Iterable<DesiredService>): ConfigFile {
   const map = new Map<string, ConfigService>();
   for (const s of services) {
     const backends = new Map<string, ConfigBackend>();
-    for (const b of s.backends.values()) backends.set(b.id, { id: b.id, input: backendOptionsToInput(b.options, {}), options: b.options, address: destinationId(b.destination) });
-    map.set(s.id, { id: s.id, input: serviceOptionsToInput(s.options), options: s.options, identity: serviceId(s.service.key), backends });
+    for (const b of s.backends.values()) backends.set(b.id, { id: b.id, input: backendInput(b), options: b.options, address: destinationId(b.destination) });
+    map.set(s.id, { id: s.id, input: serviceInput(s), options: s.options, identity: serviceId(s.service.key), backends });
   }
   return { path: "", options: {}, services: map };
 }
