@@ -83,20 +83,11 @@ export class VipManager {
       else elsewhere.push(vip);
     }
     for (const [service, address] of users) this.usersOf(address).add(service);
-    const repairs: VipRepair[] = [];
-    for (const vip of elsewhere) repairs.push(await this.removeElsewhere(vip));
-    const present = await this.presentAddresses();
-    for (const [address, services] of this.users) {
-      if (present.has(address)) continue;
-      // Restored services whose VIP is nowhere: gorb adds it, so gorb owns it.
-      const { cause: _, ...repair } = await this.lock.run(address, () => this.addOwned(address, [...services], "VIP missing from the interface"));
-      repairs.push(repair);
-    }
-    for (const address of [...this.owned.keys()]) {
-      if (!this.users.has(address)) repairs.push(await this.lock.run(address, () => this.removeOwned(address, "no service uses this VIP any more")));
-    }
-    for (const r of repairs) this.log(repairLine("start-up", r));
-    return repairs;
+    const moved: VipRepair[] = [];
+    for (const vip of elsewhere) moved.push(await this.removeElsewhere(vip));
+    for (const r of moved) this.log(repairLine("start-up", r));
+    // Then as any reconcile: restored services' missing VIPs are added (and owned), unused owned ones removed.
+    return [...moved, ...(await this.reconcile({ trigger: "start-up" }))];
   }
 
   /**
