@@ -22,6 +22,8 @@ export class Scheduler<T extends HeapItem> {
   readonly #onDue: (item: T, now: number) => void;
   #timer: TimerHandle | undefined;
   #timerDue = Infinity;
+  /** Inside #run: items it schedules must not arm a timer; its own #arm() runs once at the end. */
+  #running = false;
   readonly #fire = () => this.#run();
 
   /** `onDue(item, now)` runs when `item` falls due; it is out of the heap by then. */
@@ -38,7 +40,7 @@ export class Scheduler<T extends HeapItem> {
   /** Schedules `item` at clock time `due`, moving it if already scheduled. */
   schedule(item: T, due: number): void {
     this.#heap.set(item, due);
-    if (due < this.#timerDue) this.#arm();
+    if (due < this.#timerDue && !this.#running) this.#arm();
   }
 
   /** Unschedules `item` (no-op if not scheduled). The timer re-arms lazily. */
@@ -72,6 +74,7 @@ export class Scheduler<T extends HeapItem> {
     this.#timer = undefined;
     this.#timerDue = Infinity;
     const now = this.#clock.now();
+    this.#running = true;
     try {
       for (let top = this.#heap.peek(); top !== undefined && top.due < now + EARLY_MS; top = this.#heap.peek()) {
         // Still due: #arm() sets a 0 ms timer for it, after this turn's I/O and microtasks.
@@ -80,6 +83,7 @@ export class Scheduler<T extends HeapItem> {
         this.#onDue(top, now);
       }
     } finally {
+      this.#running = false;
       this.#arm();
     }
   }

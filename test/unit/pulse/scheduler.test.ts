@@ -100,6 +100,25 @@ describe("Scheduler", () => {
     expect(fired.toSorted()).toEqual(["a", "b", "c"]); // equal due times: any order
     expect(scheduler.size).toBe(0);
   });
+
+  it("arms one timer per turn, for the next due item, however much the turn schedules", () => {
+    let now = 0;
+    const timers: { callback: () => void; delayMs: number }[] = [];
+    const clock: Clock = {
+      now: () => now,
+      setTimer: (callback, delayMs): TimerHandle => timers.push({ callback, delayMs }),
+      clearTimer: () => {},
+    };
+    // As Pulse does: a started check schedules its own timeout, here 50 ms ahead.
+    const scheduler: Scheduler<Item> = new Scheduler<Item>(clock, (i, at) => scheduler.schedule(i, at + 50));
+    scheduler.schedule(item("a"), 10);
+    scheduler.schedule(item("b"), 10);
+    scheduler.schedule(item("c"), 20);
+    now = 10;
+    timers.shift()!.callback();
+    // Not a 0 ms timer armed mid-turn for c (which is not due): one timer, 10 ms on, for c.
+    expect(timers.map((t) => t.delayMs)).toEqual([10]);
+  });
 });
 
 describe("systemClock", () => {
