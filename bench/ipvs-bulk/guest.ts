@@ -4,6 +4,7 @@
  * with "-warm" appended, the process first warms the JIT without changing the kernel's table
  * (encodes the workload into a scratch buffer, applies IPVS_CMD_ZERO and GET_INFO a few thousand
  * times), to measure a daemon in its steady state rather than a cold process.
+ * Dumps after the first, and `ipvsadm -Sn`, are timed three times each and the median kept.
  * Prints one JSON line.
  */
 import { openKernelIpvs } from "../../src/ipvs/kernel-ipvs.ts";
@@ -31,6 +32,11 @@ async function timedAsync<T>(f: () => Promise<T>) {
   return { seconds, userMs: used.user / 1000, systemMs: used.system / 1000, value };
 }
 
+/** The run with the median time of an odd number of runs. */
+function median<T extends { seconds: number }>(runs: T[]): T {
+  return runs.toSorted((a, b) => a.seconds - b.seconds)[runs.length >> 1]!;
+}
+
 function ipvsadm(args: string[], stdin?: string) {
   const p = Bun.spawnSync(["ipvsadm", ...args], { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), stdout: "pipe" });
   if (p.exitCode !== 0) throw new Error(`ipvsadm ${args.join(" ")} failed: ${p.stderr.toString()}`);
@@ -40,7 +46,7 @@ function ipvsadm(args: string[], stdin?: string) {
 const result: Record<string, unknown> = { phase, objects: w.objects };
 if (phase === "ipvsadm") {
   const add = timed(() => ipvsadm(["-R"], w.addRules));
-  const save = timed(() => ipvsadm(["-Sn"]));
+  const save = median([timed(() => ipvsadm(["-Sn"])), timed(() => ipvsadm(["-Sn"])), timed(() => ipvsadm(["-Sn"]))]);
   const del = timed(() => ipvsadm(["-R"], w.deleteRules));
   Object.assign(result, { add_seconds: add.seconds, save_seconds: save.seconds, save_lines: save.value.toString().split("\n").length - 1, delete_seconds: del.seconds });
 } else {
@@ -68,8 +74,9 @@ if (phase === "ipvsadm") {
   const failedAdds = add.value.filter((r) => !r.ok).length;
   const dump = await timedAsync(() => ipvs.table());
   const dumped = dump.value.reduce((n, t) => n + 1 + t.destinations.length, 0);
-  const dumpAgain = await timedAsync(() => ipvs.table());
-  const save = timed(() => ipvsadm(["-Sn"]));
+  // A single `ipvsadm -Sn` varies by 2× from run to run: both sides take the median of three.
+  const dumpAgain = median([await timedAsync(() => ipvs.table()), await timedAsync(() => ipvs.table()), await timedAsync(() => ipvs.table())]);
+  const save = median([timed(() => ipvsadm(["-Sn"])), timed(() => ipvsadm(["-Sn"])), timed(() => ipvsadm(["-Sn"]))]);
   const del = await timedAsync(() => apply(w.deletes));
   Object.assign(result, {
     add_seconds: add.seconds,
@@ -81,6 +88,8 @@ if (phase === "ipvsadm") {
     dump_system_ms: dump.systemMs,
     dumped_objects: dumped,
     dump_again_seconds: dumpAgain.seconds,
+    dump_again_user_ms: dumpAgain.userMs,
+    dump_again_system_ms: dumpAgain.systemMs,
     ipvsadm_save_seconds: save.seconds,
     delete_seconds: del.seconds,
     failed_deletes: del.value.filter((r) => !r.ok).length,
