@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ipvs [-- --quick] [-- --cpus N] [-- --out FILE]`: bulk IPVS programming in the
+ * `npm run bench:ipvs [-- --quick] [-- --cpus N] [-- --runs N] [-- --out FILE]`: bulk IPVS programming in the
  * VM, each phase from a fresh boot (deleted destinations linger in the kernel and slow later
  * adds). Writes bench/results/ipvs-bulk.json.
  *
@@ -18,12 +18,15 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     cpus: { type: "string", default: "2" },
+    runs: { type: "string" },
     out: { type: "string" },
   },
 });
 const quick = args.quick === true;
 const cpus = Number(args.cpus);
 if (!Number.isInteger(cpus) || cpus < 1) throw new Error(`--cpus ${args.cpus}: expected a whole number of vCPUs`);
+const runs = Number(args.runs ?? (quick ? 1 : 3));
+if (!Number.isInteger(runs) || runs < 1 || runs % 2 === 0) throw new Error(`--runs ${args.runs}: expected an odd whole number`);
 const out = args.out ?? join(REPO_ROOT, "bench/results/ipvs-bulk.json");
 const services = quick ? 100 : 1000;
 const dests = 10;
@@ -37,18 +40,21 @@ async function phase(name: string): Promise<Record<string, number>> {
 }
 
 const { kernelVersion } = await ensureVmImage();
-console.log(`bench:ipvs — ${services} services × ${dests} destinations, Linux ${kernelVersion} under qemu (TCG), ${cpus} vCPU`);
-const ipvsadm = await phase("ipvsadm");
-const pipelined = await phase("pipelined");
-const sequential = await phase("sequential");
-const pipelinedWarm = await phase("pipelined-warm");
-const sequentialWarm = await phase("sequential-warm");
+console.log(`bench:ipvs — ${services} services × ${dests} destinations, Linux ${kernelVersion} under qemu (TCG), ${cpus} vCPU, median of ${runs} runs per phase`);
+// Each phase runs `--runs` times (rounds interleaved, so a slow spell of the host hits every
+// phase alike) and keeps the run with the median add time: single runs vary by ±30 %.
+const PHASES = ["ipvsadm", "pipelined", "sequential", "pipelined-warm", "sequential-warm"] as const;
+const runsOf = new Map<string, Record<string, number>[]>(PHASES.map((name) => [name, []]));
+for (let round = 0; round < runs; round++) for (const name of PHASES) runsOf.get(name)!.push(await phase(name));
+const medianRun = (name: string) => runsOf.get(name)!.toSorted((a, b) => a.add_seconds! - b.add_seconds!)[runs >> 1]!;
+const [ipvsadm, pipelined, sequential, pipelinedWarm, sequentialWarm] = PHASES.map(medianRun) as [Record<string, number>, Record<string, number>, Record<string, number>, Record<string, number>, Record<string, number>];
 const objects = ipvsadm.objects!;
 const rate = (seconds: number | undefined) => Math.round(objects / (seconds ?? Infinity));
 const result = {
   objects,
   kernel: kernelVersion,
   vcpus: cpus,
+  runs_per_phase: runs,
   ipvsadm_restore_per_s: rate(ipvsadm.add_seconds),
   pipelined_per_s: rate(pipelined.add_seconds),
   sequential_per_s: rate(sequential.add_seconds),
