@@ -55,7 +55,7 @@ function tcpChecker(): { checker: Checker; name: string } {
     case "ffi":
       // Refuse to measure the fallback under the prober's name.
       if (tcpCheckImplementation() !== "libc") throw new Error("--tcp ffi: libc could not be loaded through bun:ffi");
-      return { checker: checkTcp, name: "libc prober (bun:ffi)" };
+      return { checker: checkTcp, name: `libc prober (bun:ffi): ${tcpProber()!.name}` };
     case "bun":
       return { checker: checkTcpBun, name: "Bun.connect" };
     case "node":

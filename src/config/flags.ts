@@ -137,6 +137,11 @@ export function envName(d: OptionDef): string {
 }
 
 const ENV_NAMES = new Map<string, OptionDef>(OPTION_DEFS.filter((d) => d.env).map((d) => [envName(d), d]));
+/** GORB_* variables read elsewhere, not options: no "unknown variable" warning for them. */
+const RUNTIME_ENV = new Set([
+  // poll forces the tcp check's poll prober instead of io_uring (src/pulse/checks/tcp-prober.ts).
+  "GORB_TCP_PROBER",
+]);
 
 /** The definition of an option by its key. */
 export function optionDef(key: keyof Options): OptionDef {
@@ -298,7 +303,7 @@ export function parseCommandLine(argv: readonly string[], env: Env = {}, file: F
     if (!name.startsWith("GORB_") || text === undefined) continue;
     const d = ENV_NAMES.get(name);
     if (!d) {
-      if (!name.startsWith("GORB_VM_")) warnings.push(`unknown environment variable ${name} ignored (gorb reads ${[...ENV_NAMES.keys()].join(", ")})`);
+      if (!name.startsWith("GORB_VM_") && !RUNTIME_ENV.has(name)) warnings.push(`unknown environment variable ${name} ignored (gorb reads ${[...ENV_NAMES.keys()].join(", ")})`);
       continue;
     }
     if (text === "") continue; // set but empty: as if unset

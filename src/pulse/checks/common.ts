@@ -44,6 +44,11 @@ export function checkPort(target: CheckTarget, spec: PulseSpec): number {
   return spec.port ?? target.port;
 }
 
+/** "connect 10.0.0.5:80: ECONNREFUSED", as the tcp check words a failure (built only on failure). */
+export function connectText(host: string, port: number, detail: string): string {
+  return `connect ${hostPort(host, port)}: ${detail}`;
+}
+
 /** "host:port", bracketing IPv6 literals (GORB's missing brackets broke every IPv6 check). */
 export function hostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;

@@ -1,23 +1,34 @@
 /**
- * @module The TCP prober every `tcp` check shares. Per check only a non-blocking connect and a
- * reset, through libc (ffi/tcp-probe.ts); then ONE poll per event-loop turn covers every
- * connect started in it. On loopback and near backends the handshake completes inside connect,
- * so that poll settles nearly all of them. The rest (remote or dead backends) wait in one epoll
- * set, read on a timer of 1 ms that backs off to 8 ms while nothing completes. A timeout or a
- * removal closes the socket at once: nothing is left pending.
+ * @module The TCP prober every `tcp` check shares, in two implementations behind one interface:
  *
- * Sockets settled by that first poll are reset with connect(AF_UNSPEC) and kept for the next
- * check (SO_LINGER 0 is set once): that saves socket() and close(), a quarter of the kernel's
- * cost per check on loopback. Slots, poll and epoll buffers are reused too, so a check
- * allocates only its promise and its result.
+ * - io_uring (tcp-prober-uring.ts, ffi/io-uring.ts), picked when the kernel lets us set up a
+ *   ring: per event-loop turn ONE io_uring_enter submits every connect started in it, each linked
+ *   to its reset, and completions are read from the shared CQ ring. No system call per check.
+ * - poll (`PollTcpProber`, below), the fallback when io_uring_setup fails (ENOSYS, EPERM from a
+ *   seccomp filter or kernel.io_uring_disabled, a kernel older than 5.19) or when
+ *   GORB_TCP_PROBER=poll: per check a non-blocking connect and a reset through libc
+ *   (ffi/tcp-probe.ts), then ONE poll per event-loop turn covers every connect started in it.
+ *
+ * Both: on loopback and near backends the handshake completes inside the turn's system call, so
+ * nearly every check settles right after it. The rest (remote or dead backends) are looked at on
+ * a timer of 1 ms that backs off to 8 ms while nothing completes. A timeout or a removal answers
+ * at once and leaves nothing pending. Sockets are reset (SO_LINGER 0, connect(AF_UNSPEC): RST,
+ * no TIME_WAIT) and kept for the next check; slots and buffers are reused, so a check allocates
+ * only its promise and its result.
+ *
+ * PollTcpProber in detail: sockets settled by the first poll are reset with connect(AF_UNSPEC)
+ * and kept (that saves socket() and close(), a quarter of the kernel's cost per check on
+ * loopback). Connects still pending wait in one epoll set.
  */
 import { Errno, errnoName } from "../../../ffi/errno.ts";
+import { IoUringUnavailable, type IoUring } from "../../../ffi/io-uring.ts";
 import {
   AF_INET, addressFamily, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, POLLERR, POLLFD_SIZE, POLLHUP, POLLOUT, tcpProbeLibc, type SocketAddress, type TcpProbeLibc,
 } from "../../../ffi/tcp-probe.ts";
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
-import { abortText, failure, hostPort, success } from "./common.ts";
+import { abortText, connectText as connectTextFor, failure, success } from "./common.ts";
+import { UringTcpProber } from "./tcp-prober-uring.ts";
 
 /** A backend's address as checked, built once per backend. */
 export interface ProbeTarget {
@@ -53,17 +64,38 @@ class Slot {
 
 /** Running totals, for the benchmark and tests: how many connects the first poll settled. */
 export interface ProberCounters {
-  /** Connects that returned EINPROGRESS. */
+  /** Connects in progress after their turn's system call (poll: connect returned EINPROGRESS; io_uring: all submitted). */
   started: number;
-  /** Of those, settled by the poll right after their tick. */
+  /** Of those, settled right after their turn: by its poll, or found in the CQ ring after its io_uring_enter. */
   settledAtFirstPoll: number;
-  /** Of those, handed to epoll (remote, dead or slow backends). */
+  /** Of those, left to the timer (remote, dead or slow backends): in epoll, or in flight in the ring. */
   waited: number;
-  /** poll(2) calls over fresh connects. */
+  /** System calls over a turn's fresh connects: poll(2), or io_uring_enter. */
   polls: number;
 }
 
-export class TcpProber {
+/** What every tcp check calls; `tcpProber()` returns the process's one. */
+export interface TcpProber {
+  /** "io_uring (coop_taskrun)", "poll", or "poll (io_uring_setup: EPERM)": for reports. */
+  readonly name: string;
+  readonly counters: ProberCounters;
+  /** The target for `host` and `port`; its address is null for a host name. */
+  target(host: string, port: number): ProbeTarget;
+  /**
+   * Connects to `target` (an IP literal: its address is not null); resolves once, with the same
+   * results and texts as the Bun.connect check.
+   */
+  probe(target: ProbeTarget, spec: PulseSpec, signal: AbortSignal): Promise<CheckResult>;
+  /** Sockets open for checks in flight (for tests: none may outlive its check). */
+  readonly openSockets: number;
+  /** Unconnected sockets kept for the next checks. */
+  readonly idleSockets: number;
+  /** Closes the kept sockets (they are opened again as checks need them). */
+  closeIdle(): void;
+}
+
+/** The poll(2) + epoll implementation (see the module comment). */
+export class PollTcpProber implements TcpProber {
   readonly counters: ProberCounters = { started: 0, settledAtFirstPoll: 0, waited: 0, polls: 0 };
   readonly #c: TcpProbeLibc;
   readonly #free: Slot[] = [];
@@ -95,7 +127,10 @@ export class TcpProber {
     this.#nextResolve = resolve;
   };
 
-  constructor(libc: TcpProbeLibc) {
+  constructor(
+    libc: TcpProbeLibc,
+    readonly name = "poll",
+  ) {
     this.#c = libc;
   }
 
@@ -273,7 +308,26 @@ export class TcpProber {
 
 /** "connect 10.0.0.5:80: ECONNREFUSED", as the Bun.connect check words it (built only on failure). */
 function connectText(target: ProbeTarget, detail: string): string {
-  return `connect ${hostPort(target.host, target.port)}: ${detail}`;
+  return connectTextFor(target.host, target.port, detail);
+}
+
+/** How `createTcpProber` chooses (tests inject these). */
+export interface ProberChoice {
+  /** GORB_TCP_PROBER: "poll" forces the poll implementation; anything else (or unset) prefers io_uring. */
+  env?: string | undefined;
+  /** Sets up the ring; default `IoUring.open` with the prober's sizes. Throws IoUringUnavailable. */
+  openRing?: () => IoUring;
+}
+
+/** The io_uring prober when a ring can be set up (and GORB_TCP_PROBER is not "poll"), else the poll one. */
+export function createTcpProber(libc: TcpProbeLibc, choice: ProberChoice = {}): TcpProber {
+  if (choice.env === "poll") return new PollTcpProber(libc, "poll (GORB_TCP_PROBER=poll)");
+  try {
+    return new UringTcpProber(libc, (choice.openRing ?? UringTcpProber.openRing)());
+  } catch (error) {
+    if (!(error instanceof IoUringUnavailable)) throw error;
+    return new PollTcpProber(libc, `poll (${error.message})`);
+  }
 }
 
 let shared: TcpProber | null | undefined;
@@ -282,7 +336,7 @@ let shared: TcpProber | null | undefined;
 export function tcpProber(): TcpProber | null {
   if (shared === undefined) {
     const libc = tcpProbeLibc();
-    shared = libc === null ? null : new TcpProber(libc);
+    shared = libc === null ? null : createTcpProber(libc, { env: process.env.GORB_TCP_PROBER });
   }
   return shared;
 }

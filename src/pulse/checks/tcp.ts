@@ -1,9 +1,10 @@
 /**
  * @module The `tcp` check: up when a TCP connection to the target (or its override) is
- * established; the connection is reset at once. IP literals go through the shared libc prober
- * (tcp-prober.ts: two connect calls on a kept socket and a share of one poll per check); host
- * names, and systems where bun:ffi cannot load libc, through Bun.connect (tcp-bun.ts). Same
- * results and error texts either way.
+ * established; the connection is reset at once. IP literals go through the shared prober
+ * (tcp-prober.ts: io_uring, a share of one io_uring_enter per check; or, where io_uring is
+ * unavailable, two connect calls on a kept socket and a share of one poll); host names, and
+ * systems where bun:ffi cannot load libc, through Bun.connect (tcp-bun.ts). Same results and
+ * error texts either way.
  */
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult, CheckTarget } from "../types.ts";

@@ -203,7 +203,8 @@ describe("environment variables", () => {
   });
 
   it("warns about unknown GORB_ variables (a typo would otherwise be silent)", () => {
-    const { warnings } = parseCommandLine([], { GORB_LISTN: ":1", GORB_VM_MEM: "512" });
+    // GORB_VM_* (the kernel tests) and GORB_TCP_PROBER (the tcp check) are read elsewhere: no warning.
+    const { warnings } = parseCommandLine([], { GORB_LISTN: ":1", GORB_VM_MEM: "512", GORB_TCP_PROBER: "poll" });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^unknown environment variable GORB_LISTN ignored \(gorb reads GORB_CONSUL, /);
   });

@@ -1,7 +1,8 @@
 /**
  * @module What gorb's process does, in one run, for test/unit/deploy/sandbox.test.ts to run
  * under the unit's seccomp filter: JIT, bun:ffi + libnl (rtnetlink and generic netlink),
- * SQLite in WAL mode, an HTTP server and client, TCP and UDP sockets (health checks),
+ * SQLite in WAL mode, an HTTP server and client, TCP and UDP sockets (health checks, and the
+ * tcp check's prober: io_uring where the kernel has it),
  * sd_notify and timers. Prints one JSON line of facts, then "probe ok".
  */
 import { numberOfDFGCompiles } from "bun:jsc";
@@ -13,6 +14,8 @@ import { join } from "node:path";
 import { GenlSocket } from "../../../ffi/netlink-socket.ts";
 import { openKernelInterfaces } from "../../../src/net/kernel-interfaces.ts";
 import { notifyReady } from "../../../src/config/systemd.ts";
+import { tcpProber } from "../../../src/pulse/checks/tcp-prober.ts";
+import { normalizePulseSpec } from "../../../src/pulse/spec.ts";
 import { DatagramListener } from "../../support/unix-datagram.ts";
 
 const facts: Record<string, unknown> = {};
@@ -53,6 +56,13 @@ facts.http = await (await fetch(`http://127.0.0.1:${server.port}/`)).text();
 facts.tcp = await new Promise<string>((resolve, reject) => {
   Bun.connect({ hostname: "127.0.0.1", port: server.port!, socket: { open: (s) => (s.end(), resolve("connected")), data() {}, error: (_s, e) => reject(e) } }).catch(reject);
 });
+// tcp health check through the shared prober: io_uring (io_uring_setup, io_uring_enter, mmap) where allowed.
+const prober = tcpProber();
+facts.tcpProber = prober?.name ?? null;
+if (prober !== null) {
+  const spec = normalizePulseSpec({ type: "tcp", interval: "1s" });
+  facts.tcpProbe = (await prober.probe(prober.target("127.0.0.1", server.port!), spec, AbortSignal.timeout(2000))).ok;
+}
 await server.stop(true);
 
 // dns health check: UDP to a local responder.

@@ -40,6 +40,8 @@ describe("SystemCallFilter=", () => {
     expect(r.signal ?? undefined).toBeUndefined();
     expect(r.stdout).toContain("probe ok");
     expect(r.stdout).toContain('"notify":"READY=1"');
+    // The tcp check's prober ran under the filter too (io_uring where the kernel has it: @aio is in @system-service).
+    expect(r.stdout).toContain('"tcpProbe":true');
     expect(JSON.parse(r.stdout.split("\n")[0]!).dfgCompiles).toBeLessThan(1000); // the JIT is on
   });
 

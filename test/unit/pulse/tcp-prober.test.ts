@@ -1,15 +1,47 @@
-import { afterAll, describe, expect, it } from "bun:test";
-import { readdirSync } from "node:fs";
+import { afterAll, describe, expect, it, test as bunTest } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Errno } from "../../../ffi/errno.ts";
+import { IoUring, IoUringModes, IoUringUnavailable, type IoUringMode } from "../../../ffi/io-uring.ts";
+import { tcpProbeLibc } from "../../../ffi/tcp-probe.ts";
 import { CHECK_CANCELLED, CHECK_TIMEOUT } from "../../../src/pulse/checks/common.ts";
 import { checkTcp } from "../../../src/pulse/checks/tcp.ts";
-import { tcpProber, type TcpProber } from "../../../src/pulse/checks/tcp-prober.ts";
+import { createTcpProber, PollTcpProber, tcpProber, type TcpProber } from "../../../src/pulse/checks/tcp-prober.ts";
+import { UringTcpProber } from "../../../src/pulse/checks/tcp-prober-uring.ts";
 import { Pulse, type PulseUpdate } from "../../../src/pulse/pulse.ts";
-import { normalizePulseSpec } from "../../../src/pulse/spec.ts";
+import { normalizePulseSpec, type PulseSpec } from "../../../src/pulse/spec.ts";
+import type { CheckTarget } from "../../../src/pulse/types.ts";
+import { parseUnit, testWithLibrary, testWithTool } from "../deploy/systemd-tools.ts";
 import { openBlackhole } from "./blackhole.ts";
 import { closedPort, tcpServer, waitFor } from "./servers.ts";
 
 const spec = normalizePulseSpec({ type: "tcp", interval: "1s", timeout: "150ms" });
-const prober = tcpProber();
+const libc = tcpProbeLibc();
+
+/** A ring in `modes`, or null (with a warning) where this kernel or sandbox has no io_uring. */
+function ring(modes: readonly IoUringMode[]): IoUring | null {
+  try {
+    return IoUring.open({ entries: 256, cqEntries: 4096, modes });
+  } catch (error) {
+    if (!(error instanceof IoUringUnavailable)) throw error;
+    console.warn(`io_uring prober tests skipped (${modes.map((m) => m.name).join(", ")}): ${error.message}`);
+    return null;
+  }
+}
+
+/** Each implementation, its own instance (null: unavailable here): the same tests run against all. */
+function implementations(): [string, TcpProber | null][] {
+  if (libc === null) return [];
+  const uring = (modes: readonly IoUringMode[]) => {
+    const r = ring(modes);
+    return r === null ? null : new UringTcpProber(libc, r);
+  };
+  return [
+    ["io_uring", uring([IoUringModes.coopSingleIssuer, IoUringModes.coop])],
+    ["io_uring defer_taskrun", uring([IoUringModes.deferTaskrun])],
+    ["poll", new PollTcpProber(libc)],
+  ];
+}
 /** Descriptors open, not counting the sockets the prober keeps for reuse. */
 const openFds = (p: TcpProber) => readdirSync("/proc/self/fd").length - p.idleSockets;
 
@@ -22,8 +54,9 @@ function probe(p: TcpProber, host: string, port: number, abortAfterMs?: number, 
   return { result, controller };
 }
 
-describe.skipIf(prober === null)("the libc TCP prober", () => {
-  const p = prober!;
+describe.skipIf(libc === null).each(implementations())("the libc TCP prober (%s)", (_name, prober) => {
+  if (prober === null) return;
+  const p = prober;
   const v4 = tcpServer("127.0.0.1");
   const v6 = tcpServer("::1");
   afterAll(() => {
@@ -66,6 +99,18 @@ describe.skipIf(prober === null)("the libc TCP prober", () => {
     expect(p.openSockets).toBe(0);
   });
 
+  it("settles a turn of loopback connects right after its one system call", async () => {
+    const refused = closedPort("127.0.0.1");
+    const before = { ...p.counters };
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => probe(p, "127.0.0.1", i % 4 === 0 ? refused : v4.port).result));
+    expect(results.filter((r) => r.ok)).toHaveLength(30);
+    expect(p.counters.started - before.started).toBe(40);
+    expect(p.counters.settledAtFirstPoll - before.settledAtFirstPoll).toBe(40);
+    expect(p.counters.waited - before.waited).toBe(0);
+    // DEFER_TASKRUN runs only ~20 items of completion work per enter: it takes several.
+    if (!p.name.includes("defer_taskrun")) expect(p.counters.polls - before.polls).toBe(1);
+  });
+
   it("times out against a listener whose backlog is full, and closes the socket", async () => {
     const hole = await openBlackhole();
     if (hole === null) return void console.warn("skipped: no blackhole listener");
@@ -76,6 +121,23 @@ describe.skipIf(prober === null)("the libc TCP prober", () => {
       expect(p.openSockets).toBe(0);
     } finally {
       hole.close();
+    }
+  });
+
+  it("answers a connect that completes after its turn (read on the timer)", async () => {
+    const hole = await openBlackhole();
+    if (hole === null) return void console.warn("skipped: no blackhole listener");
+    const before = { ...p.counters };
+    const { result, controller } = probe(p, "127.0.0.1", hole.port);
+    try {
+      expect(await waitFor(() => p.openSockets === 1)).toBe(true);
+      // The SYN was dropped; its retransmit (after ~1 s) finds no listener and is refused.
+      hole.close();
+      expect(await result).toMatchObject({ ok: false, error: `connect 127.0.0.1:${hole.port}: ECONNREFUSED` });
+      expect(p.counters.waited - before.waited).toBe(1);
+      expect(await waitFor(() => p.openSockets === 0)).toBe(true);
+    } finally {
+      controller.abort(CHECK_CANCELLED);
     }
   });
 
@@ -90,7 +152,9 @@ describe.skipIf(prober === null)("the libc TCP prober", () => {
     const hole = await openBlackhole();
     if (hole === null) return void console.warn("skipped: no blackhole listener");
     const updates: PulseUpdate[] = [];
-    const pulse = new Pulse({ random: () => 0, onUpdate: (u) => updates.push(u) });
+    // This prober, not the process's one that the default tcp checker uses.
+    const tcp = (target: CheckTarget, s: PulseSpec, signal: AbortSignal) => p.probe(p.target(target.host, target.port), s, signal);
+    const pulse = new Pulse({ random: () => 0, onUpdate: (u) => updates.push(u), checkers: { tcp } });
     try {
       pulse.add("rs1", { host: "127.0.0.1", port: hole.port }, normalizePulseSpec({ type: "tcp", interval: "1s", timeout: "5s" }));
       expect(await waitFor(() => p.openSockets === 1)).toBe(true);
@@ -124,7 +188,8 @@ describe.skipIf(prober === null)("the libc TCP prober", () => {
       expect(results.filter((r) => r.error === "timed out after 150ms")).toHaveLength(50);
       expect(results.filter((r) => r.error === "cancelled")).toHaveLength(100);
       expect(p.openSockets).toBe(0);
-      expect(openFds(p)).toBe(before);
+      // The listeners (in this process) close their side of each connection on the event loop, a bit later.
+      expect(await waitFor(() => openFds(p) <= before)).toBe(true);
     } finally {
       hole.close();
     }
@@ -146,8 +211,66 @@ describe.skipIf(prober === null)("the libc TCP prober", () => {
     expect((await probe(p, "127.0.0.1", v4.port).result).ok).toBe(true);
   });
 
+});
+
+describe.skipIf(libc === null)("the process's prober", () => {
+  const v4 = tcpServer("127.0.0.1");
+  afterAll(() => v4.stop());
+
   it("leaves host names to Bun.connect", async () => {
     const result = await checkTcp({ host: "localhost", port: v4.port }, spec, AbortSignal.timeout(1000));
     expect(result.ok).toBe(true);
+  });
+
+  it("is io_uring where a ring can be set up, else poll, and says which", () => {
+    const name = tcpProber()!.name;
+    if (process.env.GORB_TCP_PROBER === "poll") return void expect(name).toBe("poll (GORB_TCP_PROBER=poll)");
+    const r = ring([IoUringModes.coopSingleIssuer, IoUringModes.coop]);
+    r?.close();
+    expect(name).toMatch(r === null ? /^poll \(io_uring/ : /^io_uring \(coop_taskrun\)$/);
+  });
+
+  it("falls back to poll when io_uring_setup fails, and the fallback works", async () => {
+    const denied = createTcpProber(libc!, {
+      openRing: () => {
+        throw new IoUringUnavailable("io_uring_setup", Errno.EPERM);
+      },
+    });
+    expect(denied).toBeInstanceOf(PollTcpProber);
+    expect(denied.name).toBe("poll (io_uring_setup: EPERM)");
+    expect(await denied.probe(denied.target("127.0.0.1", v4.port), spec, AbortSignal.timeout(1000))).toMatchObject({ ok: true });
+    denied.closeIdle();
+  });
+
+  it("uses poll when GORB_TCP_PROBER=poll", () => {
+    const forced = createTcpProber(libc!, { env: "poll", openRing: () => expect.unreachable("no ring when poll is forced") });
+    expect(forced).toBeInstanceOf(PollTcpProber);
+    expect(forced.name).toBe("poll (GORB_TCP_PROBER=poll)");
+  });
+});
+
+describe.skipIf(libc === null)("under deploy/gorb.service's seccomp filter (emulated with libseccomp)", () => {
+  const root = join(import.meta.dir, "..", "..", "..");
+  const unit = parseUnit(readFileSync(join(root, "deploy", "gorb.service"), "utf8"));
+  const test = testWithTool("systemd-analyze", "systemd") === bunTest && testWithLibrary("libseccomp.so.2", "seccomp_version", "libseccomp2") === bunTest ? bunTest : bunTest.skip;
+  const script = `import { tcpProber } from "./src/pulse/checks/tcp-prober.ts"; console.log(tcpProber()?.name);`;
+  /** The prober's name in a process under the unit's filter plus `extra`, EPERM on denial as the unit says. */
+  const nameUnder = (extra: string[]) => {
+    const filters = [...(unit.get("SystemCallFilter") ?? []), ...extra].flatMap((f) => ["--filter", f]);
+    const env = { ...process.env, GORB_TCP_PROBER: "" };
+    const r = Bun.spawnSync([process.execPath, join(root, "test", "unit", "deploy", "seccomp-exec.ts"), ...filters, "--action", "eperm", "--", process.execPath, "-e", script], { cwd: root, env, stderr: "pipe" });
+    expect(r.stderr.toString()).toBe("");
+    return r.stdout.toString().trim();
+  };
+
+  test("the unit's filter allows io_uring: gorb uses it", () => {
+    const here = ring([IoUringModes.coopSingleIssuer, IoUringModes.coop]);
+    here?.close();
+    if (here === null) expect(nameUnder([])).toMatch(/^poll \(io_uring/);
+    else expect(nameUnder([])).toBe("io_uring (coop_taskrun)");
+  });
+
+  test("with io_uring_setup denied (EPERM, like Docker's default profile), gorb falls back to poll", () => {
+    expect(nameUnder(["~io_uring_setup"])).toBe("poll (io_uring_setup: EPERM)");
   });
 });
