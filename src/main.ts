@@ -25,6 +25,7 @@ import { VipManager } from "./core/vips.ts";
 import type { ConsulSync } from "./discovery/consul.ts";
 import type { KvSync } from "./discovery/kv-sync.ts";
 import { parseStoreUrls } from "./discovery/store-url.ts";
+import { tcpProberName } from "./pulse/checks/tcp.ts";
 
 /** A graceful stop that takes longer than this (a request stuck in flight) exits anyway. */
 const STOP_DEADLINE_MS = 10_000;
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
   reconciler.start();
   const every = flags.reconcileIntervalMs > 0 ? `every ${flags.reconcileIntervalMs / 1000} s` : "disabled";
   console.log(
-    `gorb ${pkg.version}: listening on http://${server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname}:${server.port} (ipvs: ${ipvs.kind}; reconcile ${every})`,
+    `gorb ${pkg.version}: listening on http://${server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname}:${server.port} (ipvs: ${ipvs.kind}; reconcile ${every}; tcp checks: ${tcpProberName()})`,
   );
 
   notifyReady(`listening on ${server.hostname}:${server.port}`);

@@ -35,3 +35,8 @@ export function checkTcp(target: CheckTarget, spec: PulseSpec, signal: AbortSign
 export function tcpCheckImplementation(): "libc" | "Bun.connect" {
   return tcpProber() === null ? "Bun.connect" : "libc";
 }
+
+/** What tcp checks of IP literals go through, for the start-up log: "io_uring (coop_taskrun)", "poll (…)", "Bun.connect". */
+export function tcpProberName(): string {
+  return tcpProber()?.name ?? "Bun.connect";
+}
