@@ -142,6 +142,33 @@ describe.skipIf(libc === null).each(implementations())("the libc TCP prober (%s)
     }
   });
 
+  it("answers up for a connect that succeeds after its turn, and keeps nothing open", async () => {
+    const hole = await openBlackhole();
+    if (hole === null) return void console.warn("skipped: no blackhole listener");
+    const before = { ...p.counters };
+    const { result, controller } = probe(p, "127.0.0.1", hole.port);
+    try {
+      expect(await waitFor(() => p.openSockets === 1)).toBe(true);
+      // The first SYN was dropped; with the queue kept drained its retransmit (after ~1 s) is answered.
+      const draining = setInterval(() => hole.drain(), 20);
+      try {
+        expect(await result).toMatchObject({ ok: true });
+      } finally {
+        clearInterval(draining);
+      }
+      expect(p.counters.waited - before.waited).toBe(1);
+      // The connection was reset and the socket kept or closed: nothing left in flight.
+      expect(await waitFor(() => p.openSockets === 0)).toBe(true);
+      // With room in the queue, the next check of the same backend is answered in its own turn.
+      hole.drain();
+      expect(await probe(p, "127.0.0.1", hole.port).result).toMatchObject({ ok: true });
+      expect(p.counters.waited - before.waited).toBe(1);
+    } finally {
+      controller.abort(CHECK_CANCELLED);
+      hole.close();
+    }
+  });
+
   it("answers cancelled when aborted before its first poll", async () => {
     const { result, controller } = probe(p, "127.0.0.1", v4.port);
     controller.abort(CHECK_CANCELLED);
