@@ -3,14 +3,16 @@
  * system call per check. Each check's connect goes into the submission ring as an
  * IORING_OP_CONNECT linked to a second CONNECT with an AF_UNSPEC sockaddr, the same reset as
  * the poll prober's disconnect (RST, socket ready for reuse), which the kernel runs as soon as
- * the connect succeeds. One io_uring_enter per event-loop turn submits the turn's connects.
+ * the connect succeeds. While a scheduler turn starts checks, one io_uring_enter submits every
+ * SUBMIT_BATCH connects (so the turn's time budget sees their kernel time); one more after the
+ * turn submits the rest.
  * (Linked, the reset needs no later submit: a backend is not left holding an accepted
  * connection until some next turn, which may be a whole interval away on a quiet pulse.)
  *
  * On loopback and near backends the handshake completes inside that enter: io_uring tries the
  * non-blocking connect inline, its internal poll is ready at once, and with COOP_TASKRUN the
- * completion work runs before the enter returns. So the turn's CQEs are read from the shared
- * CQ ring right after it (`counters.settledAtFirstPoll`). Connects still in flight (remote,
+ * completion work runs before the enter returns. So the CQEs are read from the shared CQ ring
+ * right after each enter (`counters.settledAtFirstPoll`). Connects still in flight (remote,
  * slow or dead backends) complete later, their CQEs posted whenever the thread next leaves the
  * kernel; a timer of 1 ms backing off to 8 ms reads the ring (an enter only when the kernel
  * flags completion work still waiting).
@@ -31,14 +33,9 @@ import { AF_INET, addressFamily, type TcpProbeLibc } from "../../../ffi/tcp-prob
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
 import { abortText, connectText, failure, success } from "./common.ts";
+import { FREE_LIMIT, IdleSockets, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot } from "./probe-slot.ts";
 import type { ProbeTarget, ProberCounters, TcpProber } from "./tcp-prober.ts";
 
-const MIN_DELAY_MS = 1;
-const MAX_DELAY_MS = 8;
-// Idle sockets kept per address family, as the poll prober.
-const IDLE_SOCKETS = 256;
-// Free slots kept for reuse; beyond it a slot's id is kept, the object dropped.
-const FREE_LIMIT = 4096;
 /** SQ entries: a turn's connects take two each; a larger turn is submitted in several enters. */
 const SQ_ENTRIES = 256;
 /** Connects per io_uring_enter while a turn is starting checks (the rest go in one enter after it). */
@@ -59,17 +56,9 @@ const CONNECTING = 2;
 /** Answered (or aborted); waiting for the rest of its CQEs before the socket is kept or closed. */
 const DRAINING = 3;
 
-const noop = (): void => {};
-
-/** One check in the ring; pooled. While connecting after its turn it is its signal's abort listener. */
-class Slot {
-  fd = -1;
+/** One check in the ring; pooled (beyond FREE_LIMIT free slots, a slot's id is kept, the object dropped). */
+class Slot extends ProbeSlot {
   family = AF_INET;
-  target: ProbeTarget | null = null;
-  spec: PulseSpec | null = null;
-  signal: AbortSignal | null = null;
-  start = 0;
-  resolve: (result: CheckResult) => void = noop;
   state = FREE;
   /** CQEs still to come (connect, reset). */
   cqes = 0;
@@ -81,7 +70,9 @@ class Slot {
   constructor(
     readonly id: number,
     readonly onAbort: (slot: Slot) => void,
-  ) {}
+  ) {
+    super();
+  }
   handleEvent(): void {
     this.onAbort(this);
   }
@@ -96,8 +87,7 @@ export class UringTcpProber implements TcpProber {
   readonly #slots: (Slot | undefined)[] = [];
   readonly #free: Slot[] = [];
   readonly #freeIds: number[] = [];
-  readonly #idle4: number[] = [];
-  readonly #idle6: number[] = [];
+  readonly #idle: IdleSockets;
   /** Checks started since the last submit; the first `#freshCount` entries are live. */
   readonly #fresh: Slot[] = [];
   #freshCount = 0;
@@ -129,6 +119,7 @@ export class UringTcpProber implements TcpProber {
   /** Takes ownership of `ring`. */
   constructor(libc: TcpProbeLibc, ring: IoUring) {
     this.#c = libc;
+    this.#idle = new IdleSockets(libc);
     this.#ring = ring;
     this.name = `io_uring (${ring.mode})`;
     this.#unspecAt = addressOf(this.#unspec);
@@ -143,11 +134,11 @@ export class UringTcpProber implements TcpProber {
   }
 
   get idleSockets(): number {
-    return this.#idle4.length + this.#idle6.length;
+    return this.#idle.size;
   }
 
   closeIdle(): void {
-    for (const pool of [this.#idle4, this.#idle6]) while (pool.length > 0) this.#c.close(pool.pop()!);
+    this.#idle.closeAll();
   }
 
   probe(target: ProbeTarget, spec: PulseSpec, signal: AbortSignal): Promise<CheckResult> {
@@ -156,8 +147,7 @@ export class UringTcpProber implements TcpProber {
     const address = target.address;
     if (address === null) return Promise.resolve(failure(start, connectText(target.host, target.port, "not an IP address")));
     const family = addressFamily(address);
-    const idle = family === AF_INET ? this.#idle4 : this.#idle6;
-    const fd = idle.length > 0 ? idle.pop()! : this.#c.socket(family);
+    const fd = this.#idle.take(family);
     if (fd < 0) return Promise.resolve(failure(start, connectText(target.host, target.port, errnoName(-fd))));
     const slot = this.#free.pop() ?? this.#newSlot();
     slot.fd = fd;
@@ -339,8 +329,7 @@ export class UringTcpProber implements TcpProber {
       unsubmitted ||
       (!slot.aborted &&
         ((slot.connectResult === 0 && slot.resetResult === 0) || (slot.connectResult === -Errno.ECONNREFUSED && (slot.resetResult === -ECANCELED || slot.resetResult === 0))));
-    const idle = slot.family === AF_INET ? this.#idle4 : this.#idle6;
-    if (reusable && idle.length < IDLE_SOCKETS) idle.push(slot.fd);
+    if (reusable && this.#idle.hasRoom(slot.family)) this.#idle.keep(slot.fd, slot.family);
     else this.#c.close(slot.fd);
     slot.fd = -1;
     slot.target = null;

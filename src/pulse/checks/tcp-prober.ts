@@ -23,12 +23,13 @@
 import { Errno, errnoName } from "../../../ffi/errno.ts";
 import { IoUringUnavailable, type IoUring } from "../../../ffi/io-uring.ts";
 import {
-  AF_INET, addressFamily, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, POLLERR, POLLFD_SIZE, POLLHUP, POLLOUT, tcpProbeLibc, type SocketAddress, type TcpProbeLibc,
+  addressFamily, EPOLL_DATA_OFFSET, EPOLL_EVENT_SIZE, POLLERR, POLLFD_SIZE, POLLHUP, POLLOUT, tcpProbeLibc, type SocketAddress, type TcpProbeLibc,
 } from "../../../ffi/tcp-probe.ts";
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
 import { abortText, connectText as connectTextFor, failure, success } from "./common.ts";
 import { UringTcpProber } from "./tcp-prober-uring.ts";
+import { FREE_LIMIT, IdleSockets, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot } from "./probe-slot.ts";
 
 /** A backend's address as checked, built once per backend. */
 export interface ProbeTarget {
@@ -38,25 +39,13 @@ export interface ProbeTarget {
   readonly address: SocketAddress | null;
 }
 
-const MIN_DELAY_MS = 1;
-const MAX_DELAY_MS = 8;
 const EPOLL_BATCH = 256;
-// Idle slots kept for reuse: enough for a busy turn, bounded after a burst.
-const FREE_LIMIT = 4096;
-// Idle sockets kept per address family: a turn starts a few dozen connects; the rest are closed.
-const IDLE_SOCKETS = 256;
-
-const noop = (): void => {};
 
 /** One connect in flight; pooled. While it waits in epoll it is its signal's abort listener. */
-class Slot {
-  fd = -1;
-  target: ProbeTarget | null = null;
-  spec: PulseSpec | null = null;
-  signal: AbortSignal | null = null;
-  start = 0;
-  resolve: (result: CheckResult) => void = noop;
-  constructor(readonly onAbort: (slot: Slot) => void) {}
+class Slot extends ProbeSlot {
+  constructor(readonly onAbort: (slot: Slot) => void) {
+    super();
+  }
   handleEvent(): void {
     this.onAbort(this);
   }
@@ -99,9 +88,7 @@ export class PollTcpProber implements TcpProber {
   readonly counters: ProberCounters = { started: 0, settledAtFirstPoll: 0, waited: 0, polls: 0 };
   readonly #c: TcpProbeLibc;
   readonly #free: Slot[] = [];
-  /** Unconnected sockets with SO_LINGER 0, ready for a connect, per family. */
-  readonly #idle4: number[] = [];
-  readonly #idle6: number[] = [];
+  readonly #idle: IdleSockets;
   /** Connects started since the last poll; the first `#freshCount` entries are live. */
   readonly #fresh: Slot[] = [];
   #freshCount = 0;
@@ -132,6 +119,7 @@ export class PollTcpProber implements TcpProber {
     readonly name = "poll",
   ) {
     this.#c = libc;
+    this.#idle = new IdleSockets(libc);
   }
 
   /** The target for `host` and `port`; its address is null for a host name. */
@@ -146,12 +134,12 @@ export class PollTcpProber implements TcpProber {
 
   /** Unconnected sockets kept for the next checks. */
   get idleSockets(): number {
-    return this.#idle4.length + this.#idle6.length;
+    return this.#idle.size;
   }
 
   /** Closes the kept sockets (they are opened again as checks need them). */
   closeIdle(): void {
-    for (const pool of [this.#idle4, this.#idle6]) while (pool.length > 0) this.#c.close(pool.pop()!);
+    this.#idle.closeAll();
   }
 
   /**
@@ -164,8 +152,7 @@ export class PollTcpProber implements TcpProber {
     const address = target.address;
     if (address === null) return Promise.resolve(failure(start, connectText(target, "not an IP address")));
     const family = addressFamily(address);
-    const idle = family === AF_INET ? this.#idle4 : this.#idle6;
-    const fd = idle.length > 0 ? idle.pop()! : this.#c.socket(family);
+    const fd = this.#idle.take(family);
     if (fd < 0) return Promise.resolve(failure(start, connectText(target, errnoName(-fd))));
     const error = this.#c.connect(fd, address);
     if (error !== Errno.EINPROGRESS) {
@@ -287,8 +274,7 @@ export class PollTcpProber implements TcpProber {
 
   /** Resets the connection and keeps the socket for the next check, or closes it. */
   #recycle(fd: number, family: number): void {
-    const idle = family === AF_INET ? this.#idle4 : this.#idle6;
-    if (idle.length < IDLE_SOCKETS && this.#c.disconnect(fd)) idle.push(fd);
+    if (this.#idle.hasRoom(family) && this.#c.disconnect(fd)) this.#idle.keep(fd, family);
     else this.#c.close(fd);
   }
 

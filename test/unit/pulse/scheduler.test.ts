@@ -16,6 +16,18 @@ function setup() {
   return { clock, fired, scheduler };
 }
 
+/** A clock that moves only when told, recording each timer set (none fires by itself). */
+function manualClock() {
+  let now = 0;
+  const timers: { callback: () => void; delayMs: number }[] = [];
+  const clock: Clock = {
+    now: () => now,
+    setTimer: (callback, delayMs): TimerHandle => timers.push({ callback, delayMs }),
+    clearTimer: () => {},
+  };
+  return { clock, timers, advance: (ms: number) => void (now += ms) };
+}
+
 describe("Scheduler", () => {
   it("fires items at their due times, in order, from a single timer", async () => {
     const { clock, fired, scheduler } = setup();
@@ -77,18 +89,12 @@ describe("Scheduler", () => {
   });
 
   it("caps the work of one timer turn and runs the rest on a 0 ms timer", () => {
-    // A clock that moves only when told: each onDue costs 5 ms, more than a turn's budget.
-    let now = 0;
-    const timers: { callback: () => void; delayMs: number }[] = [];
-    const clock: Clock = {
-      now: () => now,
-      setTimer: (callback, delayMs): TimerHandle => timers.push({ callback, delayMs }),
-      clearTimer: () => {},
-    };
+    // Each onDue costs 5 ms, more than a turn's budget.
+    const { clock, timers, advance } = manualClock();
     const fired: string[] = [];
     const scheduler = new Scheduler<Item>(clock, (i) => {
       fired.push(i.name);
-      now += 5;
+      advance(5);
     });
     for (const name of ["a", "b", "c"]) scheduler.schedule(item(name), 0);
     timers.shift()!.callback();
@@ -102,19 +108,13 @@ describe("Scheduler", () => {
   });
 
   it("arms one timer per turn, for the next due item, however much the turn schedules", () => {
-    let now = 0;
-    const timers: { callback: () => void; delayMs: number }[] = [];
-    const clock: Clock = {
-      now: () => now,
-      setTimer: (callback, delayMs): TimerHandle => timers.push({ callback, delayMs }),
-      clearTimer: () => {},
-    };
+    const { clock, timers, advance } = manualClock();
     // As Pulse does: a started check schedules its own timeout, here 50 ms ahead.
     const scheduler: Scheduler<Item> = new Scheduler<Item>(clock, (i, at) => scheduler.schedule(i, at + 50));
     scheduler.schedule(item("a"), 10);
     scheduler.schedule(item("b"), 10);
     scheduler.schedule(item("c"), 20);
-    now = 10;
+    advance(10);
     timers.shift()!.callback();
     // Not a 0 ms timer armed mid-turn for c (which is not due): one timer, 10 ms on, for c.
     expect(timers.map((t) => t.delayMs)).toEqual([10]);

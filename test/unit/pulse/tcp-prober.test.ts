@@ -45,6 +45,16 @@ function implementations(): [string, TcpProber | null][] {
 /** Descriptors open, not counting the sockets the prober keeps for reuse. */
 const openFds = (p: TcpProber) => readdirSync("/proc/self/fd").length - p.idleSockets;
 
+/** A probe to a blackhole (its SYN dropped), once it is in flight past its turn; null without one. */
+async function probeLeftWaiting(p: TcpProber) {
+  const hole = await openBlackhole();
+  if (hole === null) return null;
+  const before = { ...p.counters };
+  const { result, controller } = probe(p, "127.0.0.1", hole.port);
+  expect(await waitFor(() => p.openSockets === 1)).toBe(true);
+  return { hole, before, result, controller };
+}
+
 /** One probe that the test aborts with `reason` after `ms` (or never). */
 function probe(p: TcpProber, host: string, port: number, abortAfterMs?: number, reason: unknown = CHECK_TIMEOUT) {
   const controller = new AbortController();
@@ -126,12 +136,10 @@ describe.skipIf(libc === null).each(implementations())("the libc TCP prober (%s)
   });
 
   it("answers a connect that completes after its turn (read on the timer)", async () => {
-    const hole = await openBlackhole();
-    if (hole === null) return void console.warn("skipped: no blackhole listener");
-    const before = { ...p.counters };
-    const { result, controller } = probe(p, "127.0.0.1", hole.port);
+    const pending = await probeLeftWaiting(p);
+    if (pending === null) return void console.warn("skipped: no blackhole listener");
+    const { hole, before, result, controller } = pending;
     try {
-      expect(await waitFor(() => p.openSockets === 1)).toBe(true);
       // The SYN was dropped; its retransmit (after ~1 s) finds no listener and is refused.
       hole.close();
       expect(await result).toMatchObject({ ok: false, error: `connect 127.0.0.1:${hole.port}: ECONNREFUSED` });
@@ -143,12 +151,10 @@ describe.skipIf(libc === null).each(implementations())("the libc TCP prober (%s)
   });
 
   it("answers up for a connect that succeeds after its turn, and keeps nothing open", async () => {
-    const hole = await openBlackhole();
-    if (hole === null) return void console.warn("skipped: no blackhole listener");
-    const before = { ...p.counters };
-    const { result, controller } = probe(p, "127.0.0.1", hole.port);
+    const pending = await probeLeftWaiting(p);
+    if (pending === null) return void console.warn("skipped: no blackhole listener");
+    const { hole, before, result, controller } = pending;
     try {
-      expect(await waitFor(() => p.openSockets === 1)).toBe(true);
       // The first SYN was dropped; with the queue kept drained its retransmit (after ~1 s) is answered.
       const draining = setInterval(() => hole.drain(), 20);
       try {
