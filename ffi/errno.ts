@@ -40,3 +40,20 @@ const NAMES = new Map<number, ErrnoName>((Object.entries(Errno) as [ErrnoName, n
 export function errnoName(errno: number): string {
   return NAMES.get(errno) ?? `errno ${errno}`;
 }
+
+/**
+ * What an errno means on any netlink request, whatever the family: the sentences the IPVS and the
+ * interface-address translations share (each handles its own errnos first, then falls back here).
+ */
+export function describeNetlinkErrno(errno: number): string {
+  switch (errno) {
+    case Errno.ENOMEM:
+      return "the kernel is out of memory";
+    case Errno.ENOBUFS:
+      return "the netlink receive buffer overflowed; replies were lost";
+    case Errno.ETIMEDOUT:
+      return "the kernel did not answer in time";
+    default:
+      return `the kernel answered ${errnoName(errno)}`;
+  }
+}

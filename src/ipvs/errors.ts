@@ -4,7 +4,7 @@
  */
 import type { IpvsOperation } from "./types.ts";
 
-import { Errno, errnoName } from "../../ffi/errno.ts";
+import { describeNetlinkErrno, Errno, errnoName } from "../../ffi/errno.ts";
 
 export { Errno, errnoName, type ErrnoName } from "../../ffi/errno.ts";
 
@@ -35,20 +35,14 @@ export function describeErrno(errno: number, op?: IpvsOperation["op"] | "get" | 
       return "the protocol is not supported by IPVS (tcp, udp or sctp)";
     case Errno.EOPNOTSUPP:
       return "the operation is not supported by this kernel";
-    case Errno.ENOMEM:
-      return "the kernel is out of memory";
-    case Errno.ENOBUFS:
-      return "the netlink receive buffer overflowed; replies were lost";
     case Errno.EBUSY:
       return "the object is busy (a sync daemon already runs in that role?)";
     case Errno.ENODEV:
       return "no such network interface";
     case Errno.EMSGSIZE:
       return "the netlink message is too large";
-    case Errno.ETIMEDOUT:
-      return "the kernel did not answer in time";
     default:
-      return `the kernel answered ${errnoName(errno)}`;
+      return describeNetlinkErrno(errno);
   }
 }
 

@@ -1,6 +1,6 @@
 /** @module Errors of interface-address operations: kernel errno → a sentence a person can act on. Pure. */
 
-import { Errno, errnoName } from "../../ffi/errno.ts";
+import { describeNetlinkErrno, Errno, errnoName } from "../../ffi/errno.ts";
 
 export { Errno, errnoName } from "../../ffi/errno.ts";
 
@@ -29,14 +29,9 @@ export function describeInterfaceErrno(errno: number, op: InterfaceOp, ifname?: 
     case Errno.ERANGE:
       return "the kernel rejected the request as invalid";
     case Errno.EAGAIN:
-    case Errno.ETIMEDOUT:
       return "the kernel did not answer in time";
-    case Errno.ENOBUFS:
-      return "the netlink receive buffer overflowed; replies were lost";
-    case Errno.ENOMEM:
-      return "the kernel is out of memory";
     default:
-      return `the kernel answered ${errnoName(errno)}`;
+      return describeNetlinkErrno(errno);
   }
 }
 
