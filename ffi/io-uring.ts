@@ -112,8 +112,6 @@ export const IoUringModes = {
    * measurements (bench/pulse/prober-micro.ts) and tests. 6.1.
    */
   deferTaskrun: { name: "defer_taskrun", flags: SetupFlag.SINGLE_ISSUER | SetupFlag.DEFER_TASKRUN | SetupFlag.TASKRUN_FLAG | SetupFlag.SUBMIT_ALL },
-  /** Task work signals the task (IPI, interrupting a sleeping epoll_wait): for comparison only. */
-  plain: { name: "plain", flags: SetupFlag.SUBMIT_ALL },
 } as const satisfies Record<string, IoUringMode>;
 
 export interface IoUringOptions {

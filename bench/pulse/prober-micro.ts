@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { IoUring, IoUringModes } from "../../ffi/io-uring.ts";
+import { IoUringModes } from "../../ffi/io-uring.ts";
 import { tcpProbeLibc } from "../../ffi/tcp-probe.ts";
 import { PollTcpProber, type TcpProber } from "../../src/pulse/checks/tcp-prober.ts";
 import { UringTcpProber } from "../../src/pulse/checks/tcp-prober-uring.ts";
@@ -38,10 +38,9 @@ const paceMs = Number(args["pace-ms"]);
 
 const libc = tcpProbeLibc();
 if (libc === null) throw new Error("libc cannot be loaded through bun:ffi");
-const ring = (modes: Parameters<typeof IoUring.open>[0]["modes"]) => IoUring.open({ entries: 256, cqEntries: 4096, modes });
 const implementations: [string, TcpProber][] = [
-  ["io_uring coop_taskrun", new UringTcpProber(libc, ring([IoUringModes.coopSingleIssuer, IoUringModes.coop]))],
-  ["io_uring defer_taskrun", new UringTcpProber(libc, ring([IoUringModes.deferTaskrun]))],
+  ["io_uring coop_taskrun", new UringTcpProber(libc, UringTcpProber.openRing())],
+  ["io_uring defer_taskrun", new UringTcpProber(libc, UringTcpProber.openRing([IoUringModes.deferTaskrun]))],
   ["poll", new PollTcpProber(libc)],
 ];
 

@@ -28,7 +28,7 @@
  */
 import { ptr as addressOf } from "bun:ffi";
 import { Errno, errnoName } from "../../../ffi/errno.ts";
-import { IoUring, IoUringModes, SQE_IO_LINK } from "../../../ffi/io-uring.ts";
+import { IoUring, IoUringModes, SQE_IO_LINK, type IoUringMode } from "../../../ffi/io-uring.ts";
 import { AF_INET, addressFamily, type TcpProbeLibc } from "../../../ffi/tcp-probe.ts";
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
@@ -111,9 +111,12 @@ export class UringTcpProber implements TcpProber {
     this.#nextResolve = resolve;
   };
 
-  /** The ring this prober wants: COOP_TASKRUN (with SINGLE_ISSUER where known). Throws IoUringUnavailable. */
-  static openRing(): IoUring {
-    return IoUring.open({ entries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, modes: [IoUringModes.coopSingleIssuer, IoUringModes.coop] });
+  /**
+   * A ring sized for this prober, in the first of `modes` the kernel accepts; by default
+   * COOP_TASKRUN (with SINGLE_ISSUER where known). Throws IoUringUnavailable.
+   */
+  static openRing(modes: readonly IoUringMode[] = [IoUringModes.coopSingleIssuer, IoUringModes.coop]): IoUring {
+    return IoUring.open({ entries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, modes });
   }
 
   /** Takes ownership of `ring`. */
@@ -180,7 +183,7 @@ export class UringTcpProber implements TcpProber {
     return slot;
   }
 
-  /** The turn's connects, each linked to its reset, in one io_uring_enter; then the CQ ring. */
+  /** The connects started since the last submit, each linked to its reset, in one io_uring_enter; then the CQ ring. */
   #submitFresh(): void {
     this.#flushQueued = false;
     const count = this.#freshCount;
@@ -189,7 +192,7 @@ export class UringTcpProber implements TcpProber {
     let submitted = 0;
     for (let i = 0; i < count; i++) {
       const slot = this.#fresh[i]!;
-      // Aborted between probe() and this microtask (a removal in the same tick): nothing was submitted.
+      // Aborted between probe() and this submit (a removal in the same tick): nothing was submitted.
       if (slot.signal!.aborted) {
         slot.state = DRAINING;
         this.#answer(slot, failure(slot.start, abortText(slot.signal!, slot.spec!)));

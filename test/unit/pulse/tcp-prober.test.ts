@@ -18,13 +18,13 @@ import { closedPort, tcpServer, waitFor } from "./servers.ts";
 const spec = normalizePulseSpec({ type: "tcp", interval: "1s", timeout: "150ms" });
 const libc = tcpProbeLibc();
 
-/** A ring in `modes`, or null (with a warning) where this kernel or sandbox has no io_uring. */
-function ring(modes: readonly IoUringMode[]): IoUring | null {
+/** The prober's ring in `modes` (default: the prober's own), or null (with a warning) where this kernel or sandbox has no io_uring. */
+function ring(modes?: readonly IoUringMode[]): IoUring | null {
   try {
-    return IoUring.open({ entries: 256, cqEntries: 4096, modes });
+    return UringTcpProber.openRing(modes);
   } catch (error) {
     if (!(error instanceof IoUringUnavailable)) throw error;
-    console.warn(`io_uring prober tests skipped (${modes.map((m) => m.name).join(", ")}): ${error.message}`);
+    console.warn(`io_uring prober tests skipped (${modes?.map((m) => m.name).join(", ") ?? "default modes"}): ${error.message}`);
     return null;
   }
 }
@@ -32,12 +32,12 @@ function ring(modes: readonly IoUringMode[]): IoUring | null {
 /** Each implementation, its own instance (null: unavailable here): the same tests run against all. */
 function implementations(): [string, TcpProber | null][] {
   if (libc === null) return [];
-  const uring = (modes: readonly IoUringMode[]) => {
+  const uring = (modes?: readonly IoUringMode[]) => {
     const r = ring(modes);
     return r === null ? null : new UringTcpProber(libc, r);
   };
   return [
-    ["io_uring", uring([IoUringModes.coopSingleIssuer, IoUringModes.coop])],
+    ["io_uring", uring()],
     ["io_uring defer_taskrun", uring([IoUringModes.deferTaskrun])],
     ["poll", new PollTcpProber(libc)],
   ];
@@ -261,7 +261,7 @@ describe.skipIf(libc === null)("the process's prober", () => {
   it("is io_uring where a ring can be set up, else poll, and says which", () => {
     const name = tcpProber()!.name;
     if (process.env.GORB_TCP_PROBER === "poll") return void expect(name).toBe("poll (GORB_TCP_PROBER=poll)");
-    const r = ring([IoUringModes.coopSingleIssuer, IoUringModes.coop]);
+    const r = ring();
     r?.close();
     expect(name).toMatch(r === null ? /^poll \(io_uring/ : /^io_uring \(coop_taskrun\)$/);
   });
@@ -300,7 +300,7 @@ describe.skipIf(libc === null)("under deploy/gorb.service's seccomp filter (emul
   };
 
   test("the unit's filter allows io_uring: gorb uses it", () => {
-    const here = ring([IoUringModes.coopSingleIssuer, IoUringModes.coop]);
+    const here = ring();
     here?.close();
     if (here === null) expect(nameUnder([])).toMatch(/^poll \(io_uring/);
     else expect(nameUnder([])).toBe("io_uring (coop_taskrun)");
