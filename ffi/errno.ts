@@ -1,4 +1,5 @@
-/** @module Linux errno numbers gorb meets (asm-generic/errno*.h), and their names. */
+/** @module Linux errno numbers gorb meets (asm-generic/errno*.h), their names, and reading errno through bun:ffi. */
+import { read, type Pointer } from "bun:ffi";
 
 export const Errno = {
   EPERM: 1,
@@ -33,6 +34,17 @@ export const Errno = {
   EINPROGRESS: 115,
 } as const;
 export type ErrnoName = keyof typeof Errno;
+
+/**
+ * A reader of errno, from libc's `__errno_location` (whichever dlopen of libc the caller has):
+ * the address is looked up once, which holds because gorb calls C only from its one JavaScript
+ * thread. Null when libc gives no usable address (null, or one beyond a safe integer).
+ */
+export function errnoReader(errnoLocation: () => Pointer | bigint | null): (() => number) | null {
+  const at = errnoLocation();
+  if (at === null || typeof at !== "number") return null;
+  return () => read.i32(at, 0);
+}
 
 const NAMES = new Map<number, ErrnoName>((Object.entries(Errno) as [ErrnoName, number][]).map(([name, n]) => [n, name]));
 

@@ -10,8 +10,8 @@
  * entries are read). x86-64 and arm64 only (the generic system-call numbers 425/426). Needs
  * FAST_POLL (5.7); the modes below need 5.18–6.1, and `open` tries them in the order given.
  */
-import { dlopen, FFIType, ptr as addressOf, read, toArrayBuffer, type Pointer } from "bun:ffi";
-import { Errno, errnoName } from "./errno.ts";
+import { dlopen, FFIType, ptr as addressOf, toArrayBuffer, type Pointer } from "bun:ffi";
+import { Errno, errnoName, errnoReader } from "./errno.ts";
 
 const SYS_IO_URING_SETUP = 425;
 const SYS_IO_URING_ENTER = 426;
@@ -130,7 +130,7 @@ export interface IoUringOptions {
  */
 export class IoUring {
   readonly #c: Symbols;
-  readonly #errno: Pointer;
+  readonly #errno: () => number;
   readonly fd: number;
   /** The setup mode the kernel accepted. */
   readonly mode: string;
@@ -159,7 +159,7 @@ export class IoUring {
   readonly #cqes: number;
   #head = 0;
 
-  private constructor(c: Symbols, errno: Pointer, fd: number, mode: IoUringMode, params: Uint32Array, maps: Mapping[]) {
+  private constructor(c: Symbols, errno: () => number, fd: number, mode: IoUringMode, params: Uint32Array, maps: Mapping[]) {
     this.#c = c;
     this.#errno = errno;
     this.fd = fd;
@@ -201,8 +201,8 @@ export class IoUring {
     } catch {
       throw new IoUringUnavailable("dlopen libc.so.6", 0);
     }
-    const errno = c.__errno_location();
-    if (errno === null || typeof errno !== "number") throw new IoUringUnavailable("__errno_location", 0);
+    const errno = errnoReader(c.__errno_location);
+    if (errno === null) throw new IoUringUnavailable("__errno_location", 0);
     const params = new Uint32Array(PARAMS_SIZE / 4);
     for (const mode of options.modes) {
       params.fill(0);
@@ -211,7 +211,7 @@ export class IoUring {
       const fd = c.syscall(SYS_IO_URING_SETUP, options.entries, addressOf(params), 0, 0, 0, 0);
       if (fd < 0) {
         // EINVAL: a flag this kernel does not know, try the next mode. Anything else is final.
-        const e = read.i32(errno, 0);
+        const e = errno();
         if (e === Errno.EINVAL) continue;
         throw new IoUringUnavailable("io_uring_setup", e);
       }
@@ -224,7 +224,7 @@ export class IoUring {
         const map = (bytes: number, offset: number) => {
           const at = c.mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED_POPULATE, fd, offset);
           // MAP_FAILED, (void *) −1, arrives as a bigint: it is no safe integer.
-          if (at === null || typeof at !== "number") throw new IoUringUnavailable("mmap of the io_uring rings", read.i32(errno, 0));
+          if (at === null || typeof at !== "number") throw new IoUringUnavailable("mmap of the io_uring rings", errno());
           maps.push({ at, bytes, buffer: toArrayBuffer(at, 0, bytes) });
         };
         if ((features & FEAT_SINGLE_MMAP) !== 0) map(Math.max(sqSize, cqSize), OFF_SQ_RING);
@@ -241,10 +241,6 @@ export class IoUring {
       }
     }
     throw new IoUringUnavailable(`io_uring_setup (${options.modes.map((m) => m.name).join(", ")})`, Errno.EINVAL);
-  }
-
-  #errnoNow(): number {
-    return read.i32(this.#errno, 0);
   }
 
   /** Free SQ slots: entries that can be written before the next `enter`. */
@@ -297,7 +293,7 @@ export class IoUring {
     Atomics.store(this.#sq, this.#sqTail, this.#tail);
     const count = this.#toSubmit;
     const n = this.#c.syscall(SYS_IO_URING_ENTER, this.fd, count, 0, getEvents ? ENTER_GETEVENTS : 0, 0, 0);
-    if (n < 0) return -this.#errnoNow();
+    if (n < 0) return -this.#errno();
     this.#toSubmit -= n;
     return n;
   }

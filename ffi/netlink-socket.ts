@@ -3,8 +3,9 @@
  * interface addresses), with raw send/receive of message bytes.
  * The only place that touches pointers; everything above it sees Uint8Arrays.
  */
-import { CString, ptr, read, type Pointer } from "bun:ffi";
+import { CString, ptr, type Pointer } from "bun:ffi";
 import * as jsc from "bun:jsc";
+import { errnoReader } from "./errno.ts";
 import { libnl } from "./libnl.ts";
 
 const SOL_SOCKET = 1;
@@ -39,9 +40,11 @@ export class FamilyNotFoundError extends Error {
   override readonly name = "FamilyNotFoundError";
 }
 
+let readErrno: (() => number) | undefined;
+
 function errno(): number {
-  const location = libnl().libc.__errno_location();
-  return location ? read.i32(location, 0) : 0;
+  readErrno ??= errnoReader(libnl().libc.__errno_location) ?? (() => 0);
+  return readErrno();
 }
 
 export interface SocketOptions {

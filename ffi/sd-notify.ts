@@ -3,7 +3,8 @@
  * libsystemd's sd_notify when it is installed and reads the same $NOTIFY_SOCKET, else through
  * libc socket(AF_UNIX, SOCK_DGRAM) + sendto. Bun has no unix-datagram API of its own.
  */
-import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
+import { CString, dlopen, FFIType, ptr } from "bun:ffi";
+import { errnoReader } from "./errno.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -84,9 +85,11 @@ export function libsystemdAvailable(): boolean {
   return systemd() !== undefined;
 }
 
+let readErrno: (() => number) | undefined;
+
 function errno(): number {
-  const at = c().__errno_location();
-  return at ? read.i32(at, 0) : 0;
+  readErrno ??= errnoReader(c().__errno_location) ?? (() => 0);
+  return readErrno();
 }
 
 /** The process's C environment value, which is what libsystemd reads (Bun's process.env writes do not reach it). */

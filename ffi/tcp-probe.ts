@@ -4,9 +4,9 @@
  * to read it, inet_pton to build addresses. Linux only: `tcpProbeLibc()` is null elsewhere or
  * when bun:ffi cannot load libc, and the check falls back to Bun.connect.
  */
-import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
+import { dlopen, FFIType } from "bun:ffi";
 import { isIPv4, isIPv6 } from "node:net";
-import { Errno } from "./errno.ts";
+import { Errno, errnoReader } from "./errno.ts";
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -59,8 +59,8 @@ export function addressFamily(address: SocketAddress): number {
 /** The calls the prober makes, each returning what libc returns (−1 = see `errno()`). */
 export class TcpProbeLibc {
   readonly #c: Symbols;
-  /** errno's address for this thread: fetched once, read after each failing call. */
-  readonly #errno: Pointer;
+  /** Reads errno after a failing call. */
+  readonly #errno: () => number;
   // { l_onoff: 1, l_linger: 0 }: close() sends RST and the socket skips TIME_WAIT.
   readonly #linger = new Int32Array([1, 0]);
   // A sockaddr with family AF_UNSPEC: connect() with it dissolves the association (below).
@@ -74,13 +74,13 @@ export class TcpProbeLibc {
 
   constructor(symbols: Symbols) {
     this.#c = symbols;
-    const at = symbols.__errno_location();
-    if (at === null || typeof at === "bigint") throw new Error("__errno_location returned no usable pointer");
-    this.#errno = at;
+    const errno = errnoReader(symbols.__errno_location);
+    if (errno === null) throw new Error("__errno_location returned no usable pointer");
+    this.#errno = errno;
   }
 
   errno(): number {
-    return read.i32(this.#errno, 0);
+    return this.#errno();
   }
 
   /** A non-blocking close-on-exec TCP socket whose close resets the connection. */
