@@ -45,8 +45,8 @@ export function checkPort(target: CheckTarget, spec: PulseSpec): number {
 }
 
 /** "connect 10.0.0.5:80: ECONNREFUSED", as the tcp check words a failure (built only on failure). */
-export function connectText(host: string, port: number, detail: string): string {
-  return `connect ${hostPort(host, port)}: ${detail}`;
+export function connectText(target: CheckTarget, detail: string): string {
+  return `connect ${hostPort(target.host, target.port)}: ${detail}`;
 }
 
 /** "host:port", bracketing IPv6 literals (GORB's missing brackets broke every IPv6 check). */

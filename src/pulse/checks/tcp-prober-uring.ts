@@ -148,10 +148,10 @@ export class UringTcpProber implements TcpProber {
     const start = performance.now();
     if (signal.aborted) return Promise.resolve(failure(start, abortText(signal, spec)));
     const address = target.address;
-    if (address === null) return Promise.resolve(failure(start, connectText(target.host, target.port, "not an IP address")));
+    if (address === null) return Promise.resolve(failure(start, connectText(target, "not an IP address")));
     const family = addressFamily(address);
     const fd = this.#idle.take(family);
-    if (fd < 0) return Promise.resolve(failure(start, connectText(target.host, target.port, errnoName(-fd))));
+    if (fd < 0) return Promise.resolve(failure(start, connectText(target, errnoName(-fd))));
     const slot = this.#free.pop() ?? this.#newSlot();
     slot.fd = fd;
     slot.family = family;
@@ -265,7 +265,7 @@ export class UringTcpProber implements TcpProber {
     this.#completed++;
     if (slot.listening) this.#unwait(slot);
     else this.counters.settledAtFirstPoll++;
-    this.#answer(slot, result === 0 ? success(slot.start) : failure(slot.start, connectText(slot.target!.host, slot.target!.port, errnoName(-result))));
+    this.#answer(slot, result === 0 ? success(slot.start) : failure(slot.start, connectText(slot.target!, errnoName(-result))));
   }
 
   /** Still connecting after its turn: listen for its abort; the timer reads its CQE. */

@@ -27,7 +27,7 @@ import {
 } from "../../../ffi/tcp-probe.ts";
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
-import { abortText, connectText as connectTextFor, failure, success } from "./common.ts";
+import { abortText, connectText, failure, success } from "./common.ts";
 import { UringTcpProber } from "./tcp-prober-uring.ts";
 import { FREE_LIMIT, IdleSockets, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot } from "./probe-slot.ts";
 
@@ -290,11 +290,6 @@ export class PollTcpProber implements TcpProber {
     if (this.#free.length < FREE_LIMIT) this.#free.push(slot);
     resolve(result);
   }
-}
-
-/** "connect 10.0.0.5:80: ECONNREFUSED", as the Bun.connect check words it (built only on failure). */
-function connectText(target: ProbeTarget, detail: string): string {
-  return connectTextFor(target.host, target.port, detail);
 }
 
 /** How `createTcpProber` chooses (tests inject these). */
