@@ -40,6 +40,7 @@ function load() {
     nl_socket_get_fd: { args: [ptr], returns: i32 },
     nl_socket_get_local_port: { args: [ptr], returns: u32 },
     nl_socket_set_buffer_size: { args: [ptr, i32, i32], returns: i32 },
+    nl_socket_set_msg_buf_size: { args: [ptr, u64], returns: i32 },
     nl_geterror: { args: [i32], returns: ptr },
   });
   const genl = openLibrary("libnl-genl-3.so.200", "libnl-genl-3-200", {
@@ -51,6 +52,7 @@ function load() {
     send: { args: [i32, ptr, u64, i32], returns: i32 },
     recv: { args: [i32, ptr, u64, i32], returns: i32 },
     setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
+    getpagesize: { args: [], returns: i32 },
     __errno_location: { args: [], returns: ptr },
   });
   return { nl: nl.symbols, genl: genl.symbols, libc: libc.symbols };

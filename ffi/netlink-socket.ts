@@ -21,6 +21,9 @@ const NETLINK_GET_STRICT_CHK = 12;
 const NETLINK_ROUTE = 0;
 const EINTR = 4;
 const EAGAIN = 11;
+const EMSGSIZE = 90;
+/** recv returns a datagram's whole length even when it did not fit, so truncation shows. */
+const MSG_TRUNC = 0x20;
 /** libnl's NLE_OBJ_NOTFOUND: the family is not registered (module not loaded). */
 const NLE_OBJ_NOTFOUND = 12;
 
@@ -109,14 +112,18 @@ abstract class NetlinkSocket {
     }
   }
 
-  /** Receives one datagram into `buffer`; returns its length. Throws SocketError (EAGAIN on timeout). */
+  /**
+   * Receives one datagram into `buffer`; returns its length. Throws SocketError: EAGAIN on
+   * timeout, EMSGSIZE for a datagram longer than the buffer (its tail is lost).
+   */
   receive(buffer: Uint8Array): number {
     if (buffer !== this.receiveBuffer) {
       this.receivePointer = ptr(buffer);
       this.receiveBuffer = buffer;
     }
     for (;;) {
-      const n = this.libc.recv(this.fd, this.receivePointer!, buffer.length, 0);
+      const n = this.libc.recv(this.fd, this.receivePointer!, buffer.length, MSG_TRUNC);
+      if (n > buffer.length) throw new SocketError(`recv (a ${n}-byte datagram did not fit in ${buffer.length} bytes)`, EMSGSIZE);
       if (n >= 0) return n;
       const e = errno();
       if (e === EINTR) continue;
@@ -143,15 +150,28 @@ export class GenlSocket extends NetlinkSocket {
     fd: number,
     readonly familyId: number,
     localPort: number,
+    /** The receive length to use: every datagram of this socket fits in it (see `open`). */
+    readonly datagramSize: number,
   ) {
     super(sock, fd, localPort);
   }
 
-  /** Opens a socket, connects it and resolves `family` (e.g. "IPVS"). */
+  /**
+   * Opens a socket, connects it and resolves `family` (e.g. "IPVS").
+   *
+   * Every receive on it, libnl's included, asks for `datagramSize` = min(page size, 8 KiB)
+   * bytes. The kernel sizes a dump's buffers by the largest receive length a socket has used
+   * (up to 32 KiB), else by NLMSG_GOODSIZE, which is below min(page size, 8 KiB); generic netlink
+   * replies are at most NLMSG_GOODSIZE too. With 32 KiB buffers for replies of a few KiB, a
+   * table dump (one GET_DEST dump per service) spent twice the kernel time: 0.2 s instead of
+   * 0.1 s for 11,000 objects.
+   */
   static open(family: string, options: SocketOptions = {}): GenlSocket {
-    const { nl, genl } = libnl();
+    const { nl, genl, libc } = libnl();
     const sock = nl.nl_socket_alloc();
     if (!sock) throw new SocketError("nl_socket_alloc", 12);
+    const datagramSize = Math.min(libc.getpagesize(), 8192);
+    nl.nl_socket_set_msg_buf_size(sock, datagramSize);
     const rc = genl.genl_connect(sock);
     if (rc < 0) {
       nl.nl_socket_free(sock);
@@ -164,7 +184,7 @@ export class GenlSocket extends NetlinkSocket {
       if (-id === NLE_OBJ_NOTFOUND) throw new FamilyNotFoundError(`generic netlink family ${family} is not registered`);
       throw new SocketError(`genl_ctrl_resolve(${family}) (${libnlError(id)})`, -id);
     }
-    const socket = new GenlSocket(sock as Pointer, nl.nl_socket_get_fd(sock), id, Number(nl.nl_socket_get_local_port(sock)));
+    const socket = new GenlSocket(sock as Pointer, nl.nl_socket_get_fd(sock), id, Number(nl.nl_socket_get_local_port(sock)), datagramSize);
     socket.configure(options);
     return socket;
   }

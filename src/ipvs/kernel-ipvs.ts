@@ -38,15 +38,20 @@ export class KernelIpvs extends BaseIpvs {
   readonly kind = "kernel" as const;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private readonly writer = new MessageWriter(64 * 1024);
-  private readonly rx = new Uint8Array(256 * 1024);
-  private readonly rxView = new DataView(this.rx.buffer);
+  /** One datagram: the socket's receive length (small on purpose, see GenlSocket.open). */
+  private readonly rx: Uint8Array;
+  private readonly rxView: DataView;
   /** The receive buffer as words: the hot loops read headers and values with typed-array loads. */
-  private readonly rxWords = new Int32Array(this.rx.buffer);
+  private readonly rxWords: Int32Array;
   /** Reused for every reply message: decoders copy out what they keep before the next one. */
-  private readonly reply = new Attributes(this.rxView, 0, 0, "reply");
+  private readonly reply: Attributes;
 
   constructor(private readonly socket: GenlSocket) {
     super();
+    this.rx = new Uint8Array(socket.datagramSize);
+    this.rxView = new DataView(this.rx.buffer);
+    this.rxWords = new Int32Array(this.rx.buffer);
+    this.reply = new Attributes(this.rxView, 0, 0, "reply");
   }
 
   private nextSeq(): number {

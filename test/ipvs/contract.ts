@@ -244,6 +244,23 @@ export function runIpvsContract(name: string, open: () => Promise<Ipvs>, options
       expect(last.map((r) => r.ok)).toEqual([false, false, false, false]);
     });
 
+    test("a service with 400 destinations reads back whole (a dump of many datagrams)", async () => {
+      const key: ServiceKey = { family: "inet", protocol: "tcp", address: "192.0.2.99", port: 443 };
+      const ops: IpvsOperation[] = [{ op: "add-service", service: service(key) }];
+      const expected: string[] = [];
+      for (let d = 0; d < 400; d++) {
+        const address = `198.51.100.${(d % 250) + 1}`;
+        const port = 8000 + Math.floor(d / 250);
+        ops.push({ op: "add-destination", service: key, destination: dest(address, port) });
+        expected.push(`${address}:${port}`);
+      }
+      expect((await ipvs.apply(ops)).filter((r) => !r.ok)).toEqual([]);
+      const listed = (await ipvs.destinations(key)).map((d) => `${d.address}:${d.port}`);
+      expect(listed.toSorted()).toEqual(expected.toSorted());
+      const [entry] = await ipvs.table();
+      expect(entry?.destinations.length).toBe(400);
+    });
+
     test("flush removes everything; zero needs an existing service", async () => {
       await ipvs.addService(service(tcp4));
       await ipvs.addService(service(mark6));
