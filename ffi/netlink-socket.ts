@@ -5,7 +5,7 @@
  */
 import { CString, ptr, type Pointer } from "bun:ffi";
 import * as jsc from "bun:jsc";
-import { errnoReader } from "./errno.ts";
+import { Errno, errnoReader } from "./errno.ts";
 import { libnl } from "./libnl.ts";
 
 const SOL_SOCKET = 1;
@@ -19,9 +19,6 @@ const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
 const NETLINK_GET_STRICT_CHK = 12;
 const NETLINK_ROUTE = 0;
-const EINTR = 4;
-const EAGAIN = 11;
-const EMSGSIZE = 90;
 /** recv returns a datagram's whole length even when it did not fit, so truncation shows. */
 const MSG_TRUNC = 0x20;
 /** libnl's NLE_OBJ_NOTFOUND: the family is not registered (module not loaded). */
@@ -107,7 +104,7 @@ abstract class NetlinkSocket {
       const n = this.libc.send(this.fd, this.sendPointer!, length, 0);
       if (n === length) return;
       const e = n < 0 ? errno() : 0;
-      if (e === EINTR) continue;
+      if (e === Errno.EINTR) continue;
       throw new SocketError("send", e || 5);
     }
   }
@@ -123,11 +120,11 @@ abstract class NetlinkSocket {
     }
     for (;;) {
       const n = this.libc.recv(this.fd, this.receivePointer!, buffer.length, MSG_TRUNC);
-      if (n > buffer.length) throw new SocketError(`recv (a ${n}-byte datagram did not fit in ${buffer.length} bytes)`, EMSGSIZE);
+      if (n > buffer.length) throw new SocketError(`recv (a ${n}-byte datagram did not fit in ${buffer.length} bytes)`, Errno.EMSGSIZE);
       if (n >= 0) return n;
       const e = errno();
-      if (e === EINTR) continue;
-      throw new SocketError(e === EAGAIN ? "recv (timed out)" : "recv", e);
+      if (e === Errno.EINTR) continue;
+      throw new SocketError(e === Errno.EAGAIN ? "recv (timed out)" : "recv", e);
     }
   }
 

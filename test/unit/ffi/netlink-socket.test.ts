@@ -5,11 +5,11 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { GenlSocket, SocketError } from "../../../ffi/netlink-socket.ts";
+import { Errno } from "../../../ffi/errno.ts";
 import { MessageWriter } from "../../../src/ipvs/netlink/writer.ts";
 import { NLMSG_DONE, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST } from "../../../src/ipvs/netlink/constants.ts";
 
 const CTRL_CMD_GETFAMILY = 3;
-const EMSGSIZE = 90;
 const opened: GenlSocket[] = [];
 afterEach(() => {
   for (const s of opened.splice(0)) s.close();
@@ -84,6 +84,6 @@ test("a datagram longer than the buffer fails with EMSGSIZE instead of arriving 
     }
   })();
   expect(e).toBeInstanceOf(SocketError);
-  expect((e as SocketError).errno).toBe(EMSGSIZE);
+  expect((e as SocketError).errno).toBe(Errno.EMSGSIZE);
   expect((e as SocketError).message).toContain("did not fit in 64 bytes");
 });
