@@ -9,14 +9,19 @@ export interface Workload {
   objects: number;
 }
 
-export function workload(services: number, destinations: number): Workload {
+/**
+ * `services` × `destinations` over VIPs in `vipNet`.0/24 and backends in 198.51.100.0/24 (from
+ * `firstBackend`): a second set of addresses warms a process up without seeding the codec's
+ * address caches with the measured ones.
+ */
+export function workload(services: number, destinations: number, vipNet = "192.0.2", firstBackend = 1): Workload {
   const adds: IpvsOperation[] = [];
   const deletes: IpvsOperation[] = [];
   const addRules: string[] = [];
   const deleteRules: string[] = [];
   for (let s = 0; s < services; s++) {
-    // 192.0.2.0/24 holds 256 VIPs; ports make the rest unique.
-    const address = `192.0.2.${s % 250 + 1}`;
+    // A /24 holds 250 VIPs here; ports make the rest unique.
+    const address = `${vipNet}.${s % 250 + 1}`;
     const port = 1000 + Math.floor(s / 250);
     const key: ServiceKey = { family: "inet", protocol: "tcp", address, port };
     const service: Service = { key, scheduler: "wrr", flags: [], timeout: 0, netmask: 32, persistenceEngine: "" };
@@ -25,7 +30,7 @@ export function workload(services: number, destinations: number): Workload {
     for (let d = 0; d < destinations; d++) {
       const destination: Destination = {
         family: "inet",
-        address: `198.51.100.${d + 1}`,
+        address: `198.51.100.${d + firstBackend}`,
         port: 8000 + s,
         forward: "masq",
         weight: 100,
@@ -34,8 +39,8 @@ export function workload(services: number, destinations: number): Workload {
       };
       adds.push({ op: "add-destination", service: key, destination });
       deletes.push({ op: "delete-destination", service: key, destination });
-      addRules.push(`-a -t ${address}:${port} -r 198.51.100.${d + 1}:${8000 + s} -m -w 100`);
-      deleteRules.push(`-d -t ${address}:${port} -r 198.51.100.${d + 1}:${8000 + s}`);
+      addRules.push(`-a -t ${address}:${port} -r 198.51.100.${d + firstBackend}:${8000 + s} -m -w 100`);
+      deleteRules.push(`-d -t ${address}:${port} -r 198.51.100.${d + firstBackend}:${8000 + s}`);
     }
     deletes.push({ op: "delete-service", key });
     deleteRules.push(`-D -t ${address}:${port}`);
