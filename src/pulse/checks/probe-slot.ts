@@ -1,12 +1,12 @@
 /**
  * @module What both TCP probers (tcp-prober.ts: poll; tcp-prober-uring.ts: io_uring) share: the
- * slot of a check in flight, the pool of idle sockets, and their limits. Slots and sockets are
- * pooled: a check allocates neither.
+ * slot of a check in flight, the pool of idle sockets, their limits, and a base class with
+ * their counters, targets and idle sockets. Slots and sockets are pooled: a check allocates neither.
  */
 import { AF_INET, type TcpProbeLibc } from "../../../ffi/tcp-probe.ts";
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
-import type { ProbeTarget } from "./tcp-prober.ts";
+import type { ProbeTarget, ProberCounters } from "./tcp-prober.ts";
 
 /** Connects still pending after their turn are looked at on a timer: 1 ms, doubling to 8 ms while none completes. */
 export const MIN_DELAY_MS = 1;
@@ -58,5 +58,35 @@ export class IdleSockets {
   /** Closes every kept socket (they are opened again as checks need them). */
   closeAll(): void {
     for (const pool of [this.#v4, this.#v6]) while (pool.length > 0) this.libc.close(pool.pop()!);
+  }
+}
+
+/**
+ * The part of a prober that does not depend on how connects are waited for: counters, targets
+ * and the idle sockets. A check's own start (`probe`) stays written out in each prober: moved
+ * here as shared methods, it measured 43 → 52 µs of CPU per check in two of two paired quick
+ * runs of bench:pulse (which vary by ±30 %), too likely a cost on the hot path to take.
+ */
+export abstract class SocketProber {
+  readonly counters: ProberCounters = { started: 0, settledAtFirstPoll: 0, waited: 0, polls: 0 };
+  protected readonly idle: IdleSockets;
+
+  constructor(protected readonly c: TcpProbeLibc) {
+    this.idle = new IdleSockets(c);
+  }
+
+  /** The target for `host` and `port`; its address is null for a host name. */
+  target(host: string, port: number): ProbeTarget {
+    return { host, port, address: this.c.socketAddress(host, port) };
+  }
+
+  /** Unconnected sockets kept for the next checks. */
+  get idleSockets(): number {
+    return this.idle.size;
+  }
+
+  /** Closes the kept sockets (they are opened again as checks need them). */
+  closeIdle(): void {
+    this.idle.closeAll();
   }
 }

@@ -33,8 +33,8 @@ import { AF_INET, addressFamily, type TcpProbeLibc } from "../../../ffi/tcp-prob
 import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
 import { abortText, connectText, failure, success } from "./common.ts";
-import { FREE_LIMIT, IdleSockets, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot } from "./probe-slot.ts";
-import type { ProbeTarget, ProberCounters, TcpProber } from "./tcp-prober.ts";
+import { FREE_LIMIT, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot, SocketProber } from "./probe-slot.ts";
+import type { ProbeTarget, TcpProber } from "./tcp-prober.ts";
 
 /** SQ entries: a turn's connects take two each; a larger turn is submitted in several enters. */
 const SQ_ENTRIES = 256;
@@ -78,16 +78,13 @@ class Slot extends ProbeSlot {
   }
 }
 
-export class UringTcpProber implements TcpProber {
+export class UringTcpProber extends SocketProber implements TcpProber {
   readonly name: string;
-  readonly counters: ProberCounters = { started: 0, settledAtFirstPoll: 0, waited: 0, polls: 0 };
-  readonly #c: TcpProbeLibc;
   readonly #ring: IoUring;
   /** Every slot by id (user_data >>> 1); undefined: id free in `#freeIds`. */
   readonly #slots: (Slot | undefined)[] = [];
   readonly #free: Slot[] = [];
   readonly #freeIds: number[] = [];
-  readonly #idle: IdleSockets;
   /** Checks started since the last submit; the first `#freshCount` entries are live. */
   readonly #fresh: Slot[] = [];
   #freshCount = 0;
@@ -121,27 +118,14 @@ export class UringTcpProber implements TcpProber {
 
   /** Takes ownership of `ring`. */
   constructor(libc: TcpProbeLibc, ring: IoUring) {
-    this.#c = libc;
-    this.#idle = new IdleSockets(libc);
+    super(libc);
     this.#ring = ring;
     this.name = `io_uring (${ring.mode})`;
     this.#unspecAt = addressOf(this.#unspec);
   }
 
-  target(host: string, port: number): ProbeTarget {
-    return { host, port, address: this.#c.socketAddress(host, port) };
-  }
-
   get openSockets(): number {
     return this.#busy;
-  }
-
-  get idleSockets(): number {
-    return this.#idle.size;
-  }
-
-  closeIdle(): void {
-    this.#idle.closeAll();
   }
 
   probe(target: ProbeTarget, spec: PulseSpec, signal: AbortSignal): Promise<CheckResult> {
@@ -150,7 +134,7 @@ export class UringTcpProber implements TcpProber {
     const address = target.address;
     if (address === null) return Promise.resolve(failure(start, connectText(target, "not an IP address")));
     const family = addressFamily(address);
-    const fd = this.#idle.take(family);
+    const fd = this.idle.take(family);
     if (fd < 0) return Promise.resolve(failure(start, connectText(target, errnoName(-fd))));
     const slot = this.#free.pop() ?? this.#newSlot();
     slot.fd = fd;
@@ -332,8 +316,8 @@ export class UringTcpProber implements TcpProber {
       unsubmitted ||
       (!slot.aborted &&
         ((slot.connectResult === 0 && slot.resetResult === 0) || (slot.connectResult === -Errno.ECONNREFUSED && (slot.resetResult === -ECANCELED || slot.resetResult === 0))));
-    if (reusable && this.#idle.hasRoom(slot.family)) this.#idle.keep(slot.fd, slot.family);
-    else this.#c.close(slot.fd);
+    if (reusable && this.idle.hasRoom(slot.family)) this.idle.keep(slot.fd, slot.family);
+    else this.c.close(slot.fd);
     slot.fd = -1;
     slot.target = null;
     slot.state = FREE;

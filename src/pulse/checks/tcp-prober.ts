@@ -29,7 +29,7 @@ import type { PulseSpec } from "../spec.ts";
 import type { CheckResult } from "../types.ts";
 import { abortText, connectText, failure, success } from "./common.ts";
 import { UringTcpProber } from "./tcp-prober-uring.ts";
-import { FREE_LIMIT, IdleSockets, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot } from "./probe-slot.ts";
+import { FREE_LIMIT, MAX_DELAY_MS, MIN_DELAY_MS, noop, ProbeSlot, SocketProber } from "./probe-slot.ts";
 
 /** A backend's address as checked, built once per backend. */
 export interface ProbeTarget {
@@ -84,11 +84,8 @@ export interface TcpProber {
 }
 
 /** The poll(2) + epoll implementation (see the module comment). */
-export class PollTcpProber implements TcpProber {
-  readonly counters: ProberCounters = { started: 0, settledAtFirstPoll: 0, waited: 0, polls: 0 };
-  readonly #c: TcpProbeLibc;
+export class PollTcpProber extends SocketProber implements TcpProber {
   readonly #free: Slot[] = [];
-  readonly #idle: IdleSockets;
   /** Connects started since the last poll; the first `#freshCount` entries are live. */
   readonly #fresh: Slot[] = [];
   #freshCount = 0;
@@ -118,28 +115,12 @@ export class PollTcpProber implements TcpProber {
     libc: TcpProbeLibc,
     readonly name = "poll",
   ) {
-    this.#c = libc;
-    this.#idle = new IdleSockets(libc);
-  }
-
-  /** The target for `host` and `port`; its address is null for a host name. */
-  target(host: string, port: number): ProbeTarget {
-    return { host, port, address: this.#c.socketAddress(host, port) };
+    super(libc);
   }
 
   /** Sockets open for checks in flight (for tests: none may outlive its check). */
   get openSockets(): number {
     return this.#freshCount + this.#waitingCount;
-  }
-
-  /** Unconnected sockets kept for the next checks. */
-  get idleSockets(): number {
-    return this.#idle.size;
-  }
-
-  /** Closes the kept sockets (they are opened again as checks need them). */
-  closeIdle(): void {
-    this.#idle.closeAll();
   }
 
   /**
@@ -152,9 +133,9 @@ export class PollTcpProber implements TcpProber {
     const address = target.address;
     if (address === null) return Promise.resolve(failure(start, connectText(target, "not an IP address")));
     const family = addressFamily(address);
-    const fd = this.#idle.take(family);
+    const fd = this.idle.take(family);
     if (fd < 0) return Promise.resolve(failure(start, connectText(target, errnoName(-fd))));
-    const error = this.#c.connect(fd, address);
+    const error = this.c.connect(fd, address);
     if (error !== Errno.EINPROGRESS) {
       this.#recycle(fd, family);
       return Promise.resolve(error === 0 ? success(start) : failure(start, connectText(target, errnoName(error))));
@@ -189,7 +170,7 @@ export class PollTcpProber implements TcpProber {
       i16[4 * i + 3] = 0;
     }
     // −1 (ENOMEM, EINTR) leaves every revents 0: those connects then wait in epoll.
-    this.#c.pollNow(this.#pollfds, count);
+    this.c.pollNow(this.#pollfds, count);
     this.counters.polls++;
     this.counters.started += count;
     for (let i = 0; i < count; i++) {
@@ -214,8 +195,8 @@ export class PollTcpProber implements TcpProber {
 
   /** Still connecting: watch it in epoll until it completes or its signal aborts. */
   #wait(slot: Slot): void {
-    if (this.#epfd < 0) this.#epfd = this.#c.epollCreate();
-    const error = this.#epfd < 0 ? this.#c.errno() : this.#c.epollAdd(this.#epfd, slot.fd);
+    if (this.#epfd < 0) this.#epfd = this.c.epollCreate();
+    const error = this.#epfd < 0 ? this.c.errno() : this.c.epollAdd(this.#epfd, slot.fd);
     if (error !== 0) return this.#finish(slot, failure(slot.start, connectText(slot.target!, `epoll: ${errnoName(error)}`)), false);
     this.#waiting[slot.fd] = slot;
     this.#waitingCount++;
@@ -230,7 +211,7 @@ export class PollTcpProber implements TcpProber {
     this.#timer = undefined;
     let completed = 0;
     for (;;) {
-      const n = this.#c.epollNow(this.#epfd, this.#events, EPOLL_BATCH);
+      const n = this.c.epollNow(this.#epfd, this.#events, EPOLL_BATCH);
       for (let i = 0; i < n; i++) {
         const at = i * EPOLL_EVENT_SIZE;
         const fd = this.#eventView.getUint32(at + EPOLL_DATA_OFFSET, true);
@@ -266,7 +247,7 @@ export class PollTcpProber implements TcpProber {
    * `reusable`: the socket never joined epoll, so it can be kept (one that did would stay registered).
    */
   #settle(slot: Slot, revents: number, reusable: boolean): void {
-    const error = revents & (POLLERR | POLLHUP) ? this.#c.socketError(slot.fd) : 0;
+    const error = revents & (POLLERR | POLLHUP) ? this.c.socketError(slot.fd) : 0;
     if (error !== 0) return this.#finish(slot, failure(slot.start, connectText(slot.target!, errnoName(error))), reusable);
     const result = revents & POLLOUT ? success(slot.start) : failure(slot.start, connectText(slot.target!, "connection closed"));
     this.#finish(slot, result, reusable);
@@ -274,13 +255,13 @@ export class PollTcpProber implements TcpProber {
 
   /** Resets the connection and keeps the socket for the next check, or closes it. */
   #recycle(fd: number, family: number): void {
-    if (this.#idle.hasRoom(family) && this.#c.disconnect(fd)) this.#idle.keep(fd, family);
-    else this.#c.close(fd);
+    if (this.idle.hasRoom(family) && this.c.disconnect(fd)) this.idle.keep(fd, family);
+    else this.c.close(fd);
   }
 
   #finish(slot: Slot, result: CheckResult, reusable: boolean): void {
     if (reusable) this.#recycle(slot.fd, addressFamily(slot.target!.address!));
-    else this.#c.close(slot.fd);
+    else this.c.close(slot.fd);
     const resolve = slot.resolve;
     slot.fd = -1;
     slot.target = null;
