@@ -1,15 +1,18 @@
 /**
  * GenlSocket's receive length, against this host's kernel (generic netlink's own "nlctrl"
- * family needs no module and no privilege): every datagram of a multi-datagram dump fits in
+ * family needs no module and no privilege): a dump arrives whole in datagrams that fit
  * `datagramSize`, and a datagram longer than the buffer is an error, not a silently cut reply.
  */
 import { afterEach, expect, test } from "bun:test";
 import { GenlSocket, SocketError } from "../../../ffi/netlink-socket.ts";
 import { Errno } from "../../../ffi/errno.ts";
 import { MessageWriter } from "../../../src/ipvs/netlink/writer.ts";
-import { NLMSG_DONE, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST } from "../../../src/ipvs/netlink/constants.ts";
+import { Attributes } from "../../../src/ipvs/netlink/attributes.ts";
+import { NLMSG_DONE, NLM_F_DUMP, NLM_F_REQUEST } from "../../../src/ipvs/netlink/constants.ts";
+import { forEachMessage, genlPayload } from "../../../src/ipvs/netlink/messages.ts";
 
 const CTRL_CMD_GETFAMILY = 3;
+const CTRL_ATTR_FAMILY_NAME = 2;
 const opened: GenlSocket[] = [];
 afterEach(() => {
   for (const s of opened.splice(0)) s.close();
@@ -21,7 +24,7 @@ function openCtrl(): GenlSocket {
   return s;
 }
 
-/** Asks for a dump of every generic-netlink family (a few KiB per family). */
+/** Asks for a dump of every generic-netlink family (a message per family). */
 function requestFamilyDump(s: GenlSocket, seq: number): void {
   const w = new MessageWriter(256);
   const start = w.beginGenl(s.familyId, NLM_F_REQUEST | NLM_F_DUMP, seq, CTRL_CMD_GETFAMILY, 1);
@@ -29,33 +32,24 @@ function requestFamilyDump(s: GenlSocket, seq: number): void {
   s.send(w.buffer(), w.length);
 }
 
-const CTRL_ATTR_FAMILY_NAME = 2;
-
-/** The family names in the CTRL_CMD_NEWFAMILY messages of `seq` in a datagram. */
-function familyNames(datagram: Uint8Array, n: number, seq: number): string[] {
-  const view = new DataView(datagram.buffer, datagram.byteOffset);
+/**
+ * Reads one datagram of the dump `seq`: the family names of its messages, and whether its
+ * NLMSG_DONE has come.
+ */
+function readFamilies(datagram: Uint8Array, n: number, seq: number): { names: string[]; done: boolean } {
+  const view = new DataView(datagram.buffer, datagram.byteOffset, n);
   const names: string[] = [];
-  for (let at = 0; at + NLMSG_HDRLEN <= n; at += (view.getUint32(at, true) + 3) & ~3) {
-    const length = view.getUint32(at, true);
-    if (length < NLMSG_HDRLEN || view.getUint32(at + 8, true) !== seq || view.getUint16(at + 4, true) === NLMSG_DONE) break;
-    // Attributes follow the 16-byte netlink header and the 4-byte genl header.
-    for (let a = at + 20; a + 4 <= at + length; a += (view.getUint16(a, true) + 3) & ~3) {
-      const len = view.getUint16(a, true);
-      if (len < 4) break;
-      if ((view.getUint16(a + 2, true) & 0x3fff) === CTRL_ATTR_FAMILY_NAME) names.push(new TextDecoder().decode(datagram.subarray(a + 4, a + len - 1)));
+  let done = false;
+  forEachMessage(view, n, (header) => {
+    if (header.seq !== seq) return;
+    if (header.type === NLMSG_DONE) done = true;
+    else {
+      const { attrsStart, end } = genlPayload(view, header);
+      const name = new Attributes(view, attrsStart, end, "ctrl").string(CTRL_ATTR_FAMILY_NAME);
+      if (name !== undefined) names.push(name);
     }
-  }
-  return names;
-}
-
-/** Does `datagram` hold the NLMSG_DONE of `seq`? */
-function hasDone(datagram: Uint8Array, n: number, seq: number): boolean {
-  const view = new DataView(datagram.buffer, datagram.byteOffset);
-  for (let at = 0; at + NLMSG_HDRLEN <= n; at += (view.getUint32(at, true) + 3) & ~3) {
-    if (view.getUint32(at, true) < NLMSG_HDRLEN) return false;
-    if (view.getUint16(at + 4, true) === NLMSG_DONE && view.getUint32(at + 8, true) === seq) return true;
-  }
-  return false;
+  });
+  return { names, done };
 }
 
 test("the receive length is min(page size, 8 KiB), and a dump arrives whole in datagrams that fit it", () => {
@@ -64,10 +58,10 @@ test("the receive length is min(page size, 8 KiB), and a dump arrives whole in d
   requestFamilyDump(s, 7);
   const rx = new Uint8Array(s.datagramSize);
   const families: string[] = [];
-  for (;;) {
-    const n = s.receive(rx); // throws EMSGSIZE if the kernel sent more than fits
-    families.push(...familyNames(rx, n, 7));
-    if (hasDone(rx, n, 7)) break;
+  for (let done = false; !done; ) {
+    const read = readFamilies(rx, s.receive(rx), 7); // receive throws EMSGSIZE if the kernel sent more than fits
+    families.push(...read.names);
+    done = read.done;
   }
   // Many datagrams of it are in the kernel tier (a service with hundreds of destinations).
   expect(families).toContain("nlctrl");
